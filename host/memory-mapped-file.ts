@@ -1,0 +1,400 @@
+// MemoryMappedFile: a file mapped into memory, for Node callers.
+//
+// Each method asks the core (core.ts) to check its call, then runs the checked operation
+// in pieces that never cross a segment boundary (files above 4 GiB are mapped as several
+// segments, since no runtime can wrap a larger ArrayBuffer).
+import * as fs from "node:fs";
+import {
+  ACTION_NONE, Mode, Op, SEGMENT_SIZE, Status, checked, coreExports, platformCode,
+  prepareRange, prepareSize,
+} from "./core.js";
+import { MmapError, fromFsError, osError, refusal } from "./errors.js";
+import { native } from "./native.js";
+import { readAheadWindow } from "./readahead.js";
+import type { AdviseOptions, MmapAdvice } from "./advice.js";
+
+export type MappingMode = "ro" | "rw" | "cow";
+
+export interface Residency {
+  /** Pages of the range that are in memory now. */
+  residentPages: number;
+  /** Pages the range covers. */
+  totalPages: number;
+  pageSize: number;
+}
+
+const PAGE_SIZE = native.pageSize();
+const PLATFORM = platformCode();
+
+/** The host's memory page size in bytes. */
+export function pageSize(): number {
+  return PAGE_SIZE;
+}
+
+/** Closes the file descriptor of an rw mapping that was dropped without close(). */
+const descriptors = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // Already closed: nothing is left to release.
+  }
+});
+
+type PieceOperation = (segment: ArrayBuffer, offset: number, length: number, position: number) => number;
+
+export class MemoryMappedFile {
+  /** The path the file was opened with. */
+  readonly path: string;
+  readonly mode: MappingMode;
+  #state: number;
+  #length = 0;
+  #segments: ArrayBuffer[] = [];
+  #bytes: Uint8Array[] = [];
+  /** Kept open for rw only: resize and flush need it. ro and cow keep no descriptor. */
+  #fd: number | undefined;
+  #device: number;
+  #pendingFlushes = 0;
+  #closeFdWhenFlushed = false;
+
+  private constructor(path: string, mode: MappingMode, fd: number) {
+    this.path = path;
+    this.mode = mode;
+    this.#state = Mode[mode];
+    let keep = false;
+    try {
+      const stats = fs.fstatSync(fd);
+      if (stats.isDirectory()) throw osError(-21 /* EISDIR on every POSIX system */, "mmap", path);
+      this.#device = stats.dev;
+      this.#mapSegments(fd, stats.size);
+      keep = mode === "rw";
+    } catch (error) {
+      throw fromFsError(error, path);
+    } finally {
+      if (!keep) fs.closeSync(fd);
+    }
+    this.#fd = fd;
+    descriptors.register(this, fd, this);
+  }
+
+  /** Maps an existing file read-only. Writes through a view stay private and never reach the file. */
+  static openRo(path: string): MemoryMappedFile {
+    return new MemoryMappedFile(path, "ro", openFile(path, "r"));
+  }
+
+  /** Maps an existing file read-write: writes reach the file. */
+  static openRw(path: string): MemoryMappedFile {
+    return new MemoryMappedFile(path, "rw", openFile(path, "r+"));
+  }
+
+  /** Maps an existing file copy-on-write: writes are private to this mapping. */
+  static openCow(path: string): MemoryMappedFile {
+    return new MemoryMappedFile(path, "cow", openFile(path, "r"));
+  }
+
+  /** Creates the file, or truncates an existing one, to `size` bytes and maps it read-write. */
+  static createRw(path: string, size: number | bigint): MemoryMappedFile {
+    const bytes = checkedFileSize(size, path, "createRw");
+    const fd = openFile(path, "w+");
+    return new MemoryMappedFile(path, "rw", truncated(fd, bytes, path));
+  }
+
+  /** Maps an existing file read-write, or creates it with `size` bytes if it does not exist. */
+  static openOrCreate(path: string, size: number | bigint): MemoryMappedFile {
+    const bytes = checkedFileSize(size, path, "openOrCreate");
+    for (;;) {
+      try {
+        return new MemoryMappedFile(path, "rw", fs.openSync(path, "r+"));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fromFsError(error, path);
+      }
+      try {
+        return new MemoryMappedFile(path, "rw", truncated(fs.openSync(path, "wx+"), bytes, path));
+      } catch (error) {
+        // Someone else created it between the two opens: map theirs.
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fromFsError(error, path);
+      }
+    }
+  }
+
+  /** Mapped length in bytes; 0 once closed. */
+  get length(): number {
+    return this.#length;
+  }
+
+  get closed(): boolean {
+    return this.#state === Mode.closed;
+  }
+
+  /**
+   * Access-pattern advice for `[offset, offset + length)`. No alignment is needed.
+   * WillNeed prefetches the whole range; DontNeed on a cow mapping needs `allowDiscard`.
+   */
+  advise(offset: number | bigint, length: number | bigint, advice: MmapAdvice, options?: AdviseOptions): void {
+    const status = this.#prepare(Op.advise, offset, length, "advise");
+    const action = coreExports.adviceAction(
+      PLATFORM, typeof advice === "number" ? advice : Number.NaN, this.#state, options?.allowDiscard === true ? 1 : 0,
+    );
+    if (action < 0) throw refusal(action, "advise", this.path, `advice ${String(advice)}`);
+    if (status === Status.nothingToDo || action === ACTION_NONE) return;
+    const window = readAheadWindow(this.#device);
+    const maxPiece = coreExports.actionPiece(action, window, PAGE_SIZE);
+    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), maxPiece, "madvise",
+      (segment, at, length) => native.advise(segment, at, length, action));
+  }
+
+  /** A copy of `length` bytes from `offset`. */
+  read(offset: number | bigint, length: number | bigint): Uint8Array {
+    if (this.#prepare(Op.read, offset, length, "read") === Status.nothingToDo) return new Uint8Array(0);
+    const start = checked.start();
+    const count = checked.count();
+    const index = Math.floor(start / SEGMENT_SIZE);
+    const at = start - index * SEGMENT_SIZE;
+    if (at + count <= SEGMENT_SIZE) return this.#bytes[index]!.slice(at, at + count);
+    const copy = new Uint8Array(count);
+    this.#eachPiece(start, start + count, 0, "read", (_segment, pieceAt, pieceLength, position) => {
+      copy.set(this.#bytesOf(position).subarray(pieceAt, pieceAt + pieceLength), position - start);
+      return 0;
+    });
+    return copy;
+  }
+
+  /**
+   * Copies bytes from `offset` into `target`, as many as fit or as the mapping holds, and
+   * returns how many. `offset` may equal the length (0 bytes), not exceed it.
+   */
+  readInto(offset: number | bigint, target: Uint8Array): number {
+    if (!(target instanceof Uint8Array)) {
+      this.#prepare(Op.read, offset, Number.NaN, "readInto");
+    }
+    if (this.#prepare(Op.read, offset, undefined, "readInto", true) === Status.nothingToDo) return 0;
+    const start = checked.start();
+    const count = Math.min(checked.count(), target.length);
+    this.#eachPiece(start, start + count, 0, "read", (_segment, at, length, position) => {
+      target.set(this.#bytesOf(position).subarray(at, at + length), position - start);
+      return 0;
+    });
+    return count;
+  }
+
+  /** Copies `bytes` into the mapping at `offset`. rw: reaches the file; cow: private; ro: refused. */
+  write(offset: number | bigint, bytes: ArrayBufferView): void {
+    const source = ArrayBuffer.isView(bytes)
+      ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+      : undefined;
+    const status = this.#prepare(Op.write, offset, source ? source.length : Number.NaN, "write");
+    if (status === Status.nothingToDo || !source) return;
+    const start = checked.start();
+    const end = start + checked.count();
+    this.#eachPiece(start, end, 0, "write", (_segment, at, length, position) => {
+      this.#bytesOf(position).set(source.subarray(position - start, position - start + length), at);
+      return 0;
+    });
+  }
+
+  /**
+   * A zero-copy view of `[offset, offset + length)` (default: to the end). It must lie in
+   * one 4 GiB segment. After close() or resize() it has length 0.
+   */
+  view(offset?: number | bigint, length?: number | bigint): Uint8Array {
+    if (this.#prepare(Op.view, offset, length, "view", true) === Status.nothingToDo) return new Uint8Array(0);
+    const start = checked.start();
+    const index = Math.floor(start / SEGMENT_SIZE);
+    return new Uint8Array(this.#segments[index]!, start - index * SEGMENT_SIZE, checked.count());
+  }
+
+  /** Zero-copy views of consecutive `size`-byte chunks, in order (a chunk never crosses a segment). */
+  chunks(size: number | bigint): Iterable<Uint8Array> {
+    if (prepareSize(Op.chunks, this.#state, size) < 0) {
+      throw refusal(prepareSize(Op.chunks, this.#state, size), "chunks", this.path, `size ${String(size)}`);
+    }
+    const chunkSize = checked.count();
+    const file = this;
+    return {
+      *[Symbol.iterator]() {
+        for (let position = 0; position < file.length;) {
+          const length = coreExports.nextPiece(position, file.length, chunkSize);
+          yield file.view(position, length);
+          position += length;
+        }
+      },
+    };
+  }
+
+  /** Writes every dirty page to the file and returns once the data is durable. ro and cow: nothing to write. */
+  flush(): void {
+    this.flushRange(0, this.#length);
+  }
+
+  /** flush() for `[offset, offset + length)` only. */
+  flushRange(offset: number | bigint, length: number | bigint): void {
+    if (this.#prepare(Op.flush, offset, length, "flushRange") === Status.nothingToDo) return;
+    const fd = this.#fd!;
+    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "msync",
+      (segment, at, pieceLength) => native.sync(segment, at, pieceLength, fd));
+  }
+
+  /** flushRange() run off the main thread; resolves once the data is durable. */
+  async flushAsync(offset?: number | bigint, length?: number | bigint): Promise<void> {
+    if (this.#prepare(Op.flush, offset, length, "flushAsync", true) === Status.nothingToDo) return;
+    const fd = this.#fd!;
+    const flushes: Promise<number>[] = [];
+    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "msync", (segment, at, pieceLength) => {
+      flushes.push(native.syncAsync(segment, at, pieceLength, fd));
+      return 0;
+    });
+    this.#pendingFlushes++;
+    try {
+      for (const status of await Promise.all(flushes)) {
+        if (status < 0) throw osError(status, "msync", this.path);
+      }
+    } finally {
+      if (--this.#pendingFlushes === 0 && this.#closeFdWhenFlushed) this.#closeFd();
+    }
+  }
+
+  /** rw only: sets the file's length and remaps it. Earlier views get length 0. */
+  resize(newLength: number | bigint): void {
+    const status = prepareSize(Op.resize, this.#state, newLength);
+    if (status < 0) throw refusal(status, "resize", this.path, `length ${String(newLength)}`);
+    const size = checked.count();
+    const fd = this.#fd!;
+    this.#unmapSegments();
+    try {
+      fs.ftruncateSync(fd, size);
+      this.#mapSegments(fd, size);
+    } catch (error) {
+      // The mapping is gone and cannot be made again: leave a closed object, not a broken one.
+      this.close();
+      throw fromFsError(error, this.path);
+    }
+  }
+
+  /** How many pages of the range (default: all) are resident in memory (mincore). */
+  residency(offset?: number | bigint, length?: number | bigint): Residency {
+    if (this.#prepare(Op.residency, offset, length, "residency", true) === Status.nothingToDo) {
+      return { residentPages: 0, totalPages: 0, pageSize: PAGE_SIZE };
+    }
+    const start = checked.alignedStart();
+    const end = checked.alignedEnd();
+    let residentPages = 0;
+    this.#eachPiece(start, end, 0, "mincore", (segment, at, length) => {
+      const count = native.residentPages(segment, at, length);
+      if (count > 0) residentPages += count;
+      return count;
+    });
+    return { residentPages, totalPages: (end - start) / PAGE_SIZE, pageSize: PAGE_SIZE };
+  }
+
+  /** Locks the range's pages in memory (mlock / VirtualLock). */
+  lock(offset?: number | bigint, length?: number | bigint): void {
+    if (this.#prepare(Op.lock, offset, length, "lock", true) === Status.nothingToDo) return;
+    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "mlock", native.lock);
+  }
+
+  unlock(offset?: number | bigint, length?: number | bigint): void {
+    if (this.#prepare(Op.lock, offset, length, "unlock", true) === Status.nothingToDo) return;
+    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "munlock", native.unlock);
+  }
+
+  /** Unmaps the file. Every earlier view gets length 0; a second close() does nothing. */
+  close(): void {
+    if (this.#state === Mode.closed) return;
+    this.#state = Mode.closed;
+    descriptors.unregister(this);
+    this.#unmapSegments();
+    if (this.#pendingFlushes > 0) this.#closeFdWhenFlushed = true;
+    else this.#closeFd();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #prepare(op: number, offset: unknown, length: unknown, method: string, optional = false): number {
+    const status = prepareRange(op, this.#state, offset, length, this.#length, PAGE_SIZE, optional);
+    if (status < 0) {
+      throw refusal(status, method, this.path, `offset ${String(offset)}, length ${String(length)}, mapping ${this.#length} bytes`);
+    }
+    return status;
+  }
+
+  #bytesOf(position: number): Uint8Array {
+    return this.#bytes[Math.floor(position / SEGMENT_SIZE)]!;
+  }
+
+  /** Runs `operation` on each piece of `[start, end)`; a negative result is an OS error of `syscall`. */
+  #eachPiece(start: number, end: number, maxPiece: number, syscall: string, operation: PieceOperation): void {
+    for (let position = start; position < end;) {
+      const length = coreExports.nextPiece(position, end, maxPiece);
+      const index = Math.floor(position / SEGMENT_SIZE);
+      const status = operation(this.#segments[index]!, position - index * SEGMENT_SIZE, length, position);
+      if (status < 0) throw osError(status, syscall, this.path);
+      position += length;
+    }
+  }
+
+  #mapSegments(fd: number, size: number): void {
+    const mode = Mode[this.mode];
+    for (let position = 0; position < size;) {
+      const length = coreExports.nextPiece(position, size, 0);
+      const segment = native.map(fd, position, length, mode);
+      if (typeof segment === "number") {
+        this.#unmapSegments();
+        throw osError(segment, "mmap", this.path);
+      }
+      this.#segments.push(segment);
+      this.#bytes.push(new Uint8Array(segment));
+      position += length;
+    }
+    this.#length = size;
+  }
+
+  #unmapSegments(): void {
+    const segments = this.#segments;
+    this.#segments = [];
+    this.#bytes = [];
+    this.#length = 0;
+    let failure = 0;
+    for (const segment of segments) failure = native.unmap(segment) || failure;
+    if (failure < 0) throw osError(failure, "munmap", this.path);
+  }
+
+  #closeFd(): void {
+    if (this.#fd === undefined || this.mode !== "rw") return;
+    const fd = this.#fd;
+    this.#fd = undefined;
+    fs.closeSync(fd);
+  }
+}
+
+/** Same as MemoryMappedFile.createRw. */
+export function createMmap(path: string, size: number | bigint): MemoryMappedFile {
+  return MemoryMappedFile.createRw(path, size);
+}
+
+function openFile(path: string, flags: string): number {
+  if (typeof path !== "string" || path.length === 0) {
+    throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `path must be a non-empty string, got ${String(path)}`);
+  }
+  try {
+    return fs.openSync(path, flags);
+  } catch (error) {
+    throw fromFsError(error, path);
+  }
+}
+
+function checkedFileSize(size: unknown, path: string, method: string): number {
+  const status = prepareSize(Op.resize, Mode.rw, size);
+  if (status < 0) throw refusal(status, method, path, `size ${String(size)}`);
+  return checked.count();
+}
+
+function truncated(fd: number, size: number, path: string): number {
+  try {
+    fs.ftruncateSync(fd, size);
+    return fd;
+  } catch (error) {
+    fs.closeSync(fd);
+    throw fromFsError(error, path);
+  }
+}

@@ -1,0 +1,37 @@
+// The native addon (native/addon.cc). Internal: every call must have been checked by the
+// core first. Results are numbers: >= 0 for success (or a count), a negative libuv error
+// number for an OS failure.
+import { createRequire } from "node:module";
+import { addonPath } from "./paths.js";
+
+export interface NativeAddon {
+  map(fd: number, offset: number, length: number, mode: number): ArrayBuffer | number;
+  unmap(buffer: ArrayBuffer): number;
+  sync(buffer: ArrayBuffer, offset: number, length: number, fd: number): number;
+  syncAsync(buffer: ArrayBuffer, offset: number, length: number, fd: number): Promise<number>;
+  advise(buffer: ArrayBuffer, offset: number, length: number, action: number): number;
+  residentPages(buffer: ArrayBuffer, offset: number, length: number): number;
+  lock(buffer: ArrayBuffer, offset: number, length: number): number;
+  unlock(buffer: ArrayBuffer, offset: number, length: number): number;
+  adviseFile(fd: number, offset: number, length: number, advice: number): number;
+  pageSize(): number;
+}
+
+function loadAddon(): NativeAddon {
+  try {
+    return createRequire(import.meta.url)(addonPath) as NativeAddon;
+  } catch (cause) {
+    throw new Error(
+      `mmap-wasi: the native addon is not built (${addonPath}). ` +
+        "Run `npm rebuild mmap-wasi` (or `npm install` in a checkout); it needs python3, " +
+        "make and a C++ compiler, and npm may ask you to approve the install script " +
+        "(`npm install-scripts approve mmap-wasi`).",
+      { cause },
+    );
+  }
+}
+
+export const native: NativeAddon = loadAddon();
+
+/** WASI fd_advise numbering, as native/platform.h's FileAdvice. */
+export const FileAdvice = { Normal: 0, Sequential: 1, Random: 2, WillNeed: 3, DontNeed: 4, NoReuse: 5 } as const;

@@ -1,0 +1,9 @@
+// Where the package's built artifacts are, from this module's own location
+// (build/lib/*.js at run time).
+import { fileURLToPath } from "node:url";
+
+export const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
+export const coreWasmPath = fileURLToPath(new URL("../core.wasm", import.meta.url));
+export const addonPath = fileURLToPath(
+  new URL("../../native/build/Release/mmap_wasi.node", import.meta.url),
+);

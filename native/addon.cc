@@ -1,0 +1,262 @@
+// The N-API surface of the addon, the same on every platform. It only executes
+// operations that the core (build/core.wasm) has already checked; the platform file
+// (posix.cc, win32.cc or unsupported.cc) makes the system calls.
+//
+// Every function returns a number: 0 or a count on success, a negative libuv error
+// number on failure. JavaScript turns that into an MmapError with errno and syscall.
+#include <napi.h>
+#include <uv.h>
+
+#include "platform.h"
+
+namespace mmap_wasi {
+namespace {
+
+// One mapped segment, attached with napi_wrap to the ArrayBuffer that exposes it, so
+// that every native call can find it from the buffer alone.
+struct Region {
+  void* address;
+  size_t length;
+  bool mapped;
+  int pins;                // asynchronous flushes still using the region
+  bool unmapWhenUnpinned;  // unmap() came while pinned: finish it when the last pin goes
+};
+
+Status Release(Region* region) {
+  if (!region->mapped) return 0;
+  region->mapped = false;
+  // SAFETY: address and length are exactly what MapFile returned, and `mapped` was true,
+  // so this is the first and only unmap of this region.
+  return UnmapFile(region->address, region->length);
+}
+
+// Runs once, when the ArrayBuffer is garbage: no view of it can be used any more.
+void FinalizeRegion(napi_env /*env*/, void* data, void* /*hint*/) {
+  Region* region = static_cast<Region*>(data);
+  // SAFETY: a pinned region is referenced by its flush worker, which keeps the buffer
+  // alive, so pins is 0 here and nothing else uses the memory.
+  Release(region);
+  delete region;
+}
+
+Region* RegionOf(const Napi::Value& value) {
+  if (!value.IsArrayBuffer()) return nullptr;
+  void* data = nullptr;
+  if (napi_unwrap(value.Env(), value, &data) != napi_ok) return nullptr;
+  return static_cast<Region*>(data);
+}
+
+size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
+  return static_cast<size_t>(info[index].As<Napi::Number>().DoubleValue());
+}
+
+// The bytes [offset, offset + length) of a live region, from arguments (buffer, offset,
+// length). The core checked the range against the mapping; this second look only keeps
+// a bug in the host from becoming a wild pointer.
+struct Span {
+  Region* region = nullptr;
+  char* address = nullptr;
+  size_t length = 0;
+  Status status = 0;
+};
+
+Span SpanOf(const Napi::CallbackInfo& info) {
+  Span span;
+  span.region = RegionOf(info[0]);
+  if (span.region == nullptr || !span.region->mapped || span.region->unmapWhenUnpinned) {
+    span.status = UV_EBADF;
+    return span;
+  }
+  const size_t offset = SizeArg(info, 1);
+  const size_t length = SizeArg(info, 2);
+  if (offset > span.region->length || length > span.region->length - offset) {
+    span.status = UV_EINVAL;
+    return span;
+  }
+  span.address = static_cast<char*>(span.region->address) + offset;
+  span.length = length;
+  return span;
+}
+
+Napi::Number Result(const Napi::Env& env, double value) { return Napi::Number::New(env, value); }
+
+// map(fd, offset, length, mode) -> ArrayBuffer | status
+Napi::Value Map(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const uint64_t offset = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  const size_t length = SizeArg(info, 2);
+  const int mode = info[3].As<Napi::Number>().Int32Value();
+  if (mode < 0 || mode > 2 || length == 0) return Result(env, UV_EINVAL);
+
+  void* address = nullptr;
+  const Status status = MapFile(fd, offset, length, static_cast<Mode>(mode), &address);
+  if (status != 0) return Result(env, status);
+
+  auto* region = new Region{address, length, true, 0, false};
+  napi_value buffer = nullptr;
+  // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
+  // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
+  // gets no finalizer of its own: the region's wrap owns the mapping, so a failure here
+  // cannot free it twice.
+  if (napi_create_external_arraybuffer(env, address, length, nullptr, nullptr, &buffer) != napi_ok ||
+      napi_wrap(env, buffer, region, FinalizeRegion, nullptr, nullptr) != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    Release(region);
+    delete region;
+    return Result(env, UV_ENOMEM);
+  }
+  return Napi::Value(env, buffer);
+}
+
+// unmap(buffer) -> status. Detaches first, so every view reads as length 0.
+Napi::Value Unmap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Region* region = RegionOf(info[0]);
+  if (region == nullptr) return Result(env, UV_EBADF);
+  if (!region->mapped || region->unmapWhenUnpinned) return Result(env, 0);
+  info[0].As<Napi::ArrayBuffer>().Detach();
+  if (region->pins > 0) {
+    region->unmapWhenUnpinned = true;
+    return Result(env, 0);
+  }
+  return Result(env, Release(region));
+}
+
+// sync(buffer, offset, length, fd) -> status
+Napi::Value Sync(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  // SAFETY: the span lies inside a live region and starts on a page boundary (core).
+  return Result(info.Env(), SyncRange(span.address, span.length, info[3].As<Napi::Number>().Int32Value()));
+}
+
+// Flushes off the main thread. The region is pinned, and the buffer referenced, until
+// the worker is done, so neither unmap() nor the finalizer can pull the memory away.
+class SyncWorker : public Napi::AsyncWorker {
+ public:
+  SyncWorker(Napi::Env env, const Span& span, Napi::ArrayBuffer buffer, int fd)
+      : Napi::AsyncWorker(env),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        buffer_(Napi::Persistent(buffer)),
+        span_(span),
+        fd_(fd) {
+    span_.region->pins++;
+  }
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    // SAFETY: the region is pinned (see the class comment) and the span was checked.
+    span_.status = SyncRange(span_.address, span_.length, fd_);
+  }
+
+  void OnOK() override {
+    Unpin();
+    deferred_.Resolve(Napi::Number::New(Env(), span_.status));
+  }
+
+  void OnError(const Napi::Error& error) override {
+    Unpin();
+    deferred_.Reject(error.Value());
+  }
+
+ private:
+  void Unpin() {
+    Region* region = span_.region;
+    if (--region->pins == 0 && region->unmapWhenUnpinned) Release(region);
+  }
+
+  Napi::Promise::Deferred deferred_;
+  Napi::Reference<Napi::ArrayBuffer> buffer_;
+  Span span_;
+  int fd_;
+};
+
+// syncAsync(buffer, offset, length, fd) -> Promise<status>
+Napi::Value SyncAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Span span = SpanOf(info);
+  if (span.status != 0) {
+    auto deferred = Napi::Promise::Deferred::New(env);
+    deferred.Resolve(Result(env, span.status));
+    return deferred.Promise();
+  }
+  auto* worker = new SyncWorker(env, span, info[0].As<Napi::ArrayBuffer>(),
+                                info[3].As<Napi::Number>().Int32Value());
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();  // the worker deletes itself when done
+  return promise;
+}
+
+// advise(buffer, offset, length, action) -> status
+Napi::Value Advise(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  const auto action = static_cast<Action>(info[3].As<Napi::Number>().Int32Value());
+  // SAFETY: page-aligned span inside a live region; the action came from the core's table.
+  return Result(info.Env(), AdviseRange(span.address, span.length, action));
+}
+
+// residentPages(buffer, offset, length) -> count | status
+Napi::Value ResidentPages(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  uint64_t resident = 0;
+  // SAFETY: page-aligned span inside a live region; mincore only reads page tables.
+  const Status status = CountResidentPages(span.address, span.length, &resident);
+  return Result(info.Env(), status != 0 ? status : static_cast<double>(resident));
+}
+
+// lock(buffer, offset, length) / unlock(...) -> status
+Napi::Value Lock(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  // SAFETY: page-aligned span inside a live region.
+  return Result(info.Env(), LockRange(span.address, span.length));
+}
+
+Napi::Value Unlock(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  // SAFETY: page-aligned span inside a live region.
+  return Result(info.Env(), UnlockRange(span.address, span.length));
+}
+
+// adviseFile(fd, offset, length, advice) -> status: page-cache advice for a whole file.
+Napi::Value AdviseFileCall(const Napi::CallbackInfo& info) {
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const auto offset = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  const auto length = static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue());
+  const auto advice = static_cast<FileAdvice>(info[3].As<Napi::Number>().Int32Value());
+  // SAFETY: touches no memory of ours; a bad fd is the kernel's EBADF.
+  return Result(info.Env(), AdviseFile(fd, offset, length, advice));
+}
+
+Napi::Value PageSizeCall(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(PageSize()));
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("map", Napi::Function::New(env, Map, "map"));
+  exports.Set("unmap", Napi::Function::New(env, Unmap, "unmap"));
+  exports.Set("sync", Napi::Function::New(env, Sync, "sync"));
+  exports.Set("syncAsync", Napi::Function::New(env, SyncAsync, "syncAsync"));
+  exports.Set("advise", Napi::Function::New(env, Advise, "advise"));
+  exports.Set("residentPages", Napi::Function::New(env, ResidentPages, "residentPages"));
+  exports.Set("lock", Napi::Function::New(env, Lock, "lock"));
+  exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
+  exports.Set("adviseFile", Napi::Function::New(env, AdviseFileCall, "adviseFile"));
+  exports.Set("pageSize", Napi::Function::New(env, PageSizeCall, "pageSize"));
+  return exports;
+}
+
+}  // namespace
+}  // namespace mmap_wasi
+
+static Napi::Object InitAddon(Napi::Env env, Napi::Object exports) {
+  return mmap_wasi::Init(env, exports);
+}
+
+NODE_API_MODULE(mmap_wasi, InitAddon)

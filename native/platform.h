@@ -1,0 +1,63 @@
+// The one interface every platform file (posix.cc, win32.cc, unsupported.cc) implements.
+// Each function performs an operation that the core has already validated: ranges lie
+// inside a live mapping made by MapFile, and addresses of range operations are
+// page-aligned. Failures are returned as negative libuv error numbers (-errno on POSIX),
+// so the host names them with util.getSystemErrorName.
+#ifndef MMAP_WASI_PLATFORM_H_
+#define MMAP_WASI_PLATFORM_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace mmap_wasi {
+
+using Status = int;  // 0 on success, a negative libuv error number on failure
+
+// Numbered as the guest ABI numbers them (assembly/core/modes.ts).
+enum class Mode : int { kReadOnly = 0, kReadWrite = 1, kCopyOnWrite = 2 };
+
+// Numbered as assembly/core/advice.ts numbers its ACTION_* values.
+enum class Action : int {
+  kNone = 0,
+  kMadvNormal = 1,
+  kMadvSequential = 2,
+  kMadvRandom = 3,
+  kMadvWillNeed = 4,
+  kMadvDontNeed = 5,
+  kMadvHugePage = 6,
+  kMadvNoHugePage = 7,
+  kMadvCold = 8,
+  kMadvPageOut = 9,
+  kMadvPopulateRead = 10,
+  kPrefetchVirtualMemory = 11,
+};
+
+// Advice for a file's page cache (posix_fadvise), numbered as WASI fd_advise numbers it.
+enum class FileAdvice : int {
+  kNormal = 0,
+  kSequential = 1,
+  kRandom = 2,
+  kWillNeed = 3,
+  kDontNeed = 4,
+  kNoReuse = 5,
+};
+
+size_t PageSize();
+
+// Maps `length` bytes of the open file `fd` from `offset` (a multiple of the allocation
+// granularity). rw is shared with the file; ro and cow are private and writable, so a
+// stray write through a view stays in this process.
+Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address);
+Status UnmapFile(void* address, size_t length);
+
+// Writes the range's dirty pages to the file and returns once they are durable.
+Status SyncRange(void* address, size_t length, int fd);
+Status AdviseRange(void* address, size_t length, Action action);
+Status CountResidentPages(void* address, size_t length, uint64_t* resident);
+Status LockRange(void* address, size_t length);
+Status UnlockRange(void* address, size_t length);
+Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice);
+
+}  // namespace mmap_wasi
+
+#endif  // MMAP_WASI_PLATFORM_H_

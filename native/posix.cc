@@ -1,0 +1,116 @@
+// Linux, macOS and FreeBSD: the platform interface on mmap and friends.
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "platform.h"
+
+namespace mmap_wasi {
+namespace {
+
+// errno is read right after the failing call, before anything else can change it.
+Status LastError() { return -errno; }
+
+Status Check(int result) { return result == 0 ? 0 : LastError(); }
+
+// Flag table: the madvise flag for each action, or false where this platform has none
+// (the core never asks for those here; the check only keeps a bug from reaching madvise).
+bool MadviseFlag(Action action, int* flag) {
+  switch (action) {
+    case Action::kMadvNormal: *flag = MADV_NORMAL; return true;
+    case Action::kMadvSequential: *flag = MADV_SEQUENTIAL; return true;
+    case Action::kMadvRandom: *flag = MADV_RANDOM; return true;
+    case Action::kMadvWillNeed: *flag = MADV_WILLNEED; return true;
+    case Action::kMadvDontNeed: *flag = MADV_DONTNEED; return true;
+#ifdef MADV_HUGEPAGE
+    case Action::kMadvHugePage: *flag = MADV_HUGEPAGE; return true;
+    case Action::kMadvNoHugePage: *flag = MADV_NOHUGEPAGE; return true;
+#endif
+#ifdef MADV_COLD
+    case Action::kMadvCold: *flag = MADV_COLD; return true;
+    case Action::kMadvPageOut: *flag = MADV_PAGEOUT; return true;
+#endif
+#ifdef MADV_POPULATE_READ
+    case Action::kMadvPopulateRead: *flag = MADV_POPULATE_READ; return true;
+#endif
+    default: return false;
+  }
+}
+
+#if defined(__linux__) || defined(__FreeBSD__)
+bool FadviseFlag(FileAdvice advice, int* flag) {
+  switch (advice) {
+    case FileAdvice::kNormal: *flag = POSIX_FADV_NORMAL; return true;
+    case FileAdvice::kSequential: *flag = POSIX_FADV_SEQUENTIAL; return true;
+    case FileAdvice::kRandom: *flag = POSIX_FADV_RANDOM; return true;
+    case FileAdvice::kWillNeed: *flag = POSIX_FADV_WILLNEED; return true;
+    case FileAdvice::kDontNeed: *flag = POSIX_FADV_DONTNEED; return true;
+    case FileAdvice::kNoReuse: *flag = POSIX_FADV_NOREUSE; return true;
+    default: return false;
+  }
+}
+#endif
+
+// mincore's vector is `unsigned char*` on Linux and `char*` on the BSDs.
+#if defined(__linux__)
+using MincoreByte = unsigned char;
+#else
+using MincoreByte = char;
+#endif
+
+}  // namespace
+
+size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+
+Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {
+  const int sharing = mode == Mode::kReadWrite ? MAP_SHARED : MAP_PRIVATE;
+  void* mapped = mmap(nullptr, length, PROT_READ | PROT_WRITE, sharing, fd,
+                      static_cast<off_t>(offset));
+  if (mapped == MAP_FAILED) return LastError();
+  *address = mapped;
+  return 0;
+}
+
+Status UnmapFile(void* address, size_t length) { return Check(munmap(address, length)); }
+
+Status SyncRange(void* address, size_t length, int /*fd*/) {
+  // MS_SYNC waits for the write-back; MS_ASYNC would return with the pages still dirty.
+  return Check(msync(address, length, MS_SYNC));
+}
+
+Status AdviseRange(void* address, size_t length, Action action) {
+  int flag = 0;
+  if (!MadviseFlag(action, &flag)) return -ENOSYS;
+  return Check(madvise(address, length, flag));
+}
+
+Status CountResidentPages(void* address, size_t length, uint64_t* resident) {
+  const size_t page = PageSize();
+  std::vector<MincoreByte> pages((length + page - 1) / page);
+  if (mincore(address, length, pages.data()) != 0) return LastError();
+  uint64_t count = 0;
+  for (MincoreByte state : pages) count += state & 1;
+  *resident = count;
+  return 0;
+}
+
+Status LockRange(void* address, size_t length) { return Check(mlock(address, length)); }
+
+Status UnlockRange(void* address, size_t length) { return Check(munlock(address, length)); }
+
+Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice) {
+#if defined(__linux__) || defined(__FreeBSD__)
+  int flag = 0;
+  if (!FadviseFlag(advice, &flag)) return -EINVAL;
+  // posix_fadvise returns the error number instead of setting errno.
+  return -posix_fadvise(fd, static_cast<off_t>(offset), static_cast<off_t>(length), flag);
+#else
+  (void)fd; (void)offset; (void)length; (void)advice;
+  return -ENOSYS;  // macOS has no posix_fadvise
+#endif
+}
+
+}  // namespace mmap_wasi
