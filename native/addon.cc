@@ -69,7 +69,10 @@ Span SpanOf(const Napi::CallbackInfo& info) {
   }
   const size_t offset = SizeArg(info, 1);
   const size_t length = SizeArg(info, 2);
-  if (offset > span.region->length || length > span.region->length - offset) {
+  // The kernel maps whole pages, so page-aligned ranges may reach the last page's end.
+  const size_t page = PageSize();
+  const size_t mapped = (span.region->length + page - 1) / page * page;
+  if (offset > mapped || length > mapped - offset) {
     span.status = UV_EINVAL;
     return span;
   }

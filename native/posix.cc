@@ -63,7 +63,10 @@ using MincoreByte = char;
 
 }  // namespace
 
-size_t PageSize() { return static_cast<size_t>(sysconf(_SC_PAGESIZE)); }
+size_t PageSize() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
 
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {
   const int sharing = mode == Mode::kReadWrite ? MAP_SHARED : MAP_PRIVATE;

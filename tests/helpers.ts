@@ -1,0 +1,87 @@
+// Shared test helpers: temporary files on a real disk, page-cache eviction, and readers
+// of /proc/self/smaps and /proc/self/maps.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomFillSync } from "node:crypto";
+import { native, FileAdvice } from "../build/lib/native.js";
+
+export const isLinux = process.platform === "linux";
+
+/** A fresh folder for one test file; removed by the returned cleanup. */
+export function tempDir(prefix: string): { dir: string; file: (name: string) => string; remove: () => void } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `mmap-wasi-${prefix}-`));
+  return {
+    dir,
+    file: (name) => path.join(dir, name),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Writes `size` random bytes to `file` in 8 MiB steps. */
+export function writeRandomFile(file: string, size: number): void {
+  const fd = fs.openSync(file, "w");
+  try {
+    const block = Buffer.alloc(Math.min(size, 8 << 20));
+    for (let written = 0; written < size;) {
+      const length = Math.min(block.length, size - written);
+      randomFillSync(block, 0, length);
+      fs.writeSync(fd, block, 0, length, written);
+      written += length;
+    }
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Drops the file from the page cache: fsync, then posix_fadvise(DONTNEED). */
+export function evict(file: string): void {
+  const fd = fs.openSync(file, "r+");
+  try {
+    fs.fsyncSync(fd);
+    const status = native.adviseFile(fd, 0, 0, FileAdvice.DontNeed);
+    if (status !== 0) throw new Error(`posix_fadvise failed: ${status}`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export interface SmapsEntry {
+  range: string;
+  path: string;
+  fields: Record<string, number>; // in kB
+}
+
+/** The /proc/self/smaps entries that map `file`. */
+export function smapsOf(file: string): SmapsEntry[] {
+  const real = fs.realpathSync(file);
+  const entries: SmapsEntry[] = [];
+  let current: SmapsEntry | undefined;
+  for (const line of fs.readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+    const header = /^([0-9a-f]+-[0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      current = { range: header[1]!, path: header[2]!, fields: {} };
+      if (current.path === real) entries.push(current);
+      continue;
+    }
+    const field = /^(\w+):\s+(\d+) kB$/.exec(line);
+    if (field && current) current.fields[field[1]!] = Number(field[2]);
+  }
+  return entries;
+}
+
+/** Sum of one smaps field (kB) over every mapping of `file`. */
+export function smapsTotal(file: string, field: string): number {
+  return smapsOf(file).reduce((sum, entry) => sum + (entry.fields[field] ?? 0), 0);
+}
+
+export function mapsLineCount(): number {
+  return fs.readFileSync("/proc/self/maps", "utf8").trimEnd().split("\n").length;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const KiB = 1024;
+export const MiB = 1024 * KiB;
+export const GiB = 1024 * MiB;
