@@ -64,6 +64,12 @@ export function osError(errno: number, syscall: string, path: string): MmapError
   return new MmapError(name, `${name}: ${description}, ${syscall} '${path}'`, { errno, syscall, path });
 }
 
+/** The error for an OS failure known by its errno name (`EISDIR`), on any platform. */
+export function osErrorNamed(name: string, syscall: string, path: string): MmapError {
+  for (const [errno, [known]] of systemErrors) if (known === name) return osError(errno, syscall, path);
+  return new MmapError(name, `${name}, ${syscall} '${path}'`, { syscall, path });
+}
+
 /** Node's fs errors, re-issued as MmapError with the same code, errno, syscall and path. */
 export function fromFsError(error: unknown, path: string): MmapError {
   if (error instanceof MmapError) return error;

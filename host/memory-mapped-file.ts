@@ -4,11 +4,9 @@
 // in pieces that never cross a segment boundary (files above 4 GiB are mapped as several
 // segments, since no runtime can wrap a larger ArrayBuffer).
 import * as fs from "node:fs";
-import {
-  ACTION_NONE, Mode, Op, SEGMENT_SIZE, Status, checked, coreExports, platformCode,
-  prepareRange, prepareSize,
-} from "./core.js";
-import { MmapError, fromFsError, osError, refusal } from "./errors.js";
+import { ACTION_NONE, Mode, Op, Status, checked, coreExports, platformCode, prepareRange, prepareSize } from "./core.js";
+import { MmapError, fromFsError, osError, osErrorNamed, refusal } from "./errors.js";
+import { Mapping } from "./mapping.js";
 import { native } from "./native.js";
 import { readAheadWindow } from "./readahead.js";
 import type { AdviseOptions, MmapAdvice } from "./advice.js";
@@ -40,16 +38,12 @@ const descriptors = new FinalizationRegistry<number>((fd) => {
   }
 });
 
-type PieceOperation = (segment: ArrayBuffer, offset: number, length: number, position: number) => number;
-
 export class MemoryMappedFile {
   /** The path the file was opened with. */
   readonly path: string;
   readonly mode: MappingMode;
   #state: number;
-  #length = 0;
-  #segments: ArrayBuffer[] = [];
-  #bytes: Uint8Array[] = [];
+  #mapping: Mapping;
   /** Kept open for rw only: resize and flush need it. ro and cow keep no descriptor. */
   #fd: number | undefined;
   #device: number;
@@ -60,12 +54,13 @@ export class MemoryMappedFile {
     this.path = path;
     this.mode = mode;
     this.#state = Mode[mode];
+    this.#mapping = new Mapping(this.#state);
     let keep = false;
     try {
       const stats = fs.fstatSync(fd);
-      if (stats.isDirectory()) throw osError(-21 /* EISDIR on every POSIX system */, "mmap", path);
+      if (stats.isDirectory()) throw osErrorNamed("EISDIR", "mmap", path);
       this.#device = stats.dev;
-      this.#mapSegments(fd, stats.size);
+      this.#check(this.#mapping.map(fd, stats.size), "mmap");
       keep = mode === "rw";
     } catch (error) {
       throw fromFsError(error, path);
@@ -118,7 +113,7 @@ export class MemoryMappedFile {
 
   /** Mapped length in bytes; 0 once closed. */
   get length(): number {
-    return this.#length;
+    return this.#mapping.length;
   }
 
   get closed(): boolean {
@@ -137,25 +132,13 @@ export class MemoryMappedFile {
     if (action < 0) throw refusal(action, "advise", this.path, `advice ${String(advice)}`);
     if (status === Status.nothingToDo || action === ACTION_NONE) return;
     const window = readAheadWindow(this.#device);
-    const maxPiece = coreExports.actionPiece(action, window, PAGE_SIZE);
-    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), maxPiece, "madvise",
-      (segment, at, length) => native.advise(segment, at, length, action));
+    this.#check(this.#mapping.advise(checked.alignedStart(), checked.alignedEnd(), action, window, PAGE_SIZE), "madvise");
   }
 
   /** A copy of `length` bytes from `offset`. */
   read(offset: number | bigint, length: number | bigint): Uint8Array {
     if (this.#prepare(Op.read, offset, length, "read") === Status.nothingToDo) return new Uint8Array(0);
-    const start = checked.start();
-    const count = checked.count();
-    const index = Math.floor(start / SEGMENT_SIZE);
-    const at = start - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) return this.#bytes[index]!.slice(at, at + count);
-    const copy = new Uint8Array(count);
-    this.#eachPiece(start, start + count, 0, "read", (_segment, pieceAt, pieceLength, position) => {
-      copy.set(this.#bytesOf(position).subarray(pieceAt, pieceAt + pieceLength), position - start);
-      return 0;
-    });
-    return copy;
+    return this.#mapping.slice(checked.start(), checked.count());
   }
 
   /**
@@ -167,12 +150,8 @@ export class MemoryMappedFile {
       this.#prepare(Op.read, offset, Number.NaN, "readInto");
     }
     if (this.#prepare(Op.read, offset, undefined, "readInto", true) === Status.nothingToDo) return 0;
-    const start = checked.start();
     const count = Math.min(checked.count(), target.length);
-    this.#eachPiece(start, start + count, 0, "read", (_segment, at, length, position) => {
-      target.set(this.#bytesOf(position).subarray(at, at + length), position - start);
-      return 0;
-    });
+    this.#mapping.copyOut(checked.start(), count, target, 0);
     return count;
   }
 
@@ -183,12 +162,7 @@ export class MemoryMappedFile {
       : undefined;
     const status = this.#prepare(Op.write, offset, source ? source.length : Number.NaN, "write");
     if (status === Status.nothingToDo || !source) return;
-    const start = checked.start();
-    const end = start + checked.count();
-    this.#eachPiece(start, end, 0, "write", (_segment, at, length, position) => {
-      this.#bytesOf(position).set(source.subarray(position - start, position - start + length), at);
-      return 0;
-    });
+    this.#mapping.copyIn(checked.start(), source);
   }
 
   /**
@@ -197,9 +171,7 @@ export class MemoryMappedFile {
    */
   view(offset?: number | bigint, length?: number | bigint): Uint8Array {
     if (this.#prepare(Op.view, offset, length, "view", true) === Status.nothingToDo) return new Uint8Array(0);
-    const start = checked.start();
-    const index = Math.floor(start / SEGMENT_SIZE);
-    return new Uint8Array(this.#segments[index]!, start - index * SEGMENT_SIZE, checked.count());
+    return this.#mapping.view(checked.start(), checked.count());
   }
 
   /** Zero-copy views of consecutive `size`-byte chunks, in order (a chunk never crosses a segment). */
@@ -222,31 +194,22 @@ export class MemoryMappedFile {
 
   /** Writes every dirty page to the file and returns once the data is durable. ro and cow: nothing to write. */
   flush(): void {
-    this.flushRange(0, this.#length);
+    this.flushRange(0, this.length);
   }
 
   /** flush() for `[offset, offset + length)` only. */
   flushRange(offset: number | bigint, length: number | bigint): void {
     if (this.#prepare(Op.flush, offset, length, "flushRange") === Status.nothingToDo) return;
-    const fd = this.#fd!;
-    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "msync",
-      (segment, at, pieceLength) => native.sync(segment, at, pieceLength, fd));
+    this.#check(this.#mapping.sync(checked.alignedStart(), checked.alignedEnd(), this.#fd!), "msync");
   }
 
   /** flushRange() run off the main thread; resolves once the data is durable. */
   async flushAsync(offset?: number | bigint, length?: number | bigint): Promise<void> {
     if (this.#prepare(Op.flush, offset, length, "flushAsync", true) === Status.nothingToDo) return;
-    const fd = this.#fd!;
-    const flushes: Promise<number>[] = [];
-    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "msync", (segment, at, pieceLength) => {
-      flushes.push(native.syncAsync(segment, at, pieceLength, fd));
-      return 0;
-    });
+    const flushed = this.#mapping.syncAsync(checked.alignedStart(), checked.alignedEnd(), this.#fd!);
     this.#pendingFlushes++;
     try {
-      for (const status of await Promise.all(flushes)) {
-        if (status < 0) throw osError(status, "msync", this.path);
-      }
+      this.#check(await flushed, "msync");
     } finally {
       if (--this.#pendingFlushes === 0 && this.#closeFdWhenFlushed) this.#closeFd();
     }
@@ -258,10 +221,10 @@ export class MemoryMappedFile {
     if (status < 0) throw refusal(status, "resize", this.path, `length ${String(newLength)}`);
     const size = checked.count();
     const fd = this.#fd!;
-    this.#unmapSegments();
+    this.#check(this.#mapping.unmap(), "munmap");
     try {
       fs.ftruncateSync(fd, size);
-      this.#mapSegments(fd, size);
+      this.#check(this.#mapping.map(fd, size), "mmap");
     } catch (error) {
       // The mapping is gone and cannot be made again: leave a closed object, not a broken one.
       this.close();
@@ -276,24 +239,19 @@ export class MemoryMappedFile {
     }
     const start = checked.alignedStart();
     const end = checked.alignedEnd();
-    let residentPages = 0;
-    this.#eachPiece(start, end, 0, "mincore", (segment, at, length) => {
-      const count = native.residentPages(segment, at, length);
-      if (count > 0) residentPages += count;
-      return count;
-    });
+    const residentPages = this.#check(this.#mapping.residentPages(start, end), "mincore");
     return { residentPages, totalPages: (end - start) / PAGE_SIZE, pageSize: PAGE_SIZE };
   }
 
   /** Locks the range's pages in memory (mlock / VirtualLock). */
   lock(offset?: number | bigint, length?: number | bigint): void {
     if (this.#prepare(Op.lock, offset, length, "lock", true) === Status.nothingToDo) return;
-    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "mlock", native.lock);
+    this.#check(this.#mapping.lock(checked.alignedStart(), checked.alignedEnd()), "mlock");
   }
 
   unlock(offset?: number | bigint, length?: number | bigint): void {
     if (this.#prepare(Op.lock, offset, length, "unlock", true) === Status.nothingToDo) return;
-    this.#eachPiece(checked.alignedStart(), checked.alignedEnd(), 0, "munlock", native.unlock);
+    this.#check(this.#mapping.unlock(checked.alignedStart(), checked.alignedEnd()), "munlock");
   }
 
   /** Unmaps the file. Every earlier view gets length 0; a second close() does nothing. */
@@ -301,9 +259,10 @@ export class MemoryMappedFile {
     if (this.#state === Mode.closed) return;
     this.#state = Mode.closed;
     descriptors.unregister(this);
-    this.#unmapSegments();
+    const unmapped = this.#mapping.unmap();
     if (this.#pendingFlushes > 0) this.#closeFdWhenFlushed = true;
     else this.#closeFd();
+    this.#check(unmapped, "munmap");
   }
 
   [Symbol.dispose](): void {
@@ -311,59 +270,28 @@ export class MemoryMappedFile {
   }
 
   #prepare(op: number, offset: unknown, length: unknown, method: string, optional = false): number {
-    const status = prepareRange(op, this.#state, offset, length, this.#length, PAGE_SIZE, optional);
+    const status = prepareRange(op, this.#state, offset, length, this.#mapping.length, PAGE_SIZE, optional);
     if (status < 0) {
-      throw refusal(status, method, this.path, `offset ${String(offset)}, length ${String(length)}, mapping ${this.#length} bytes`);
+      throw refusal(status, method, this.path, `offset ${String(offset)}, length ${String(length)}, mapping ${this.#mapping.length} bytes`);
     }
     return status;
   }
 
-  #bytesOf(position: number): Uint8Array {
-    return this.#bytes[Math.floor(position / SEGMENT_SIZE)]!;
-  }
-
-  /** Runs `operation` on each piece of `[start, end)`; a negative result is an OS error of `syscall`. */
-  #eachPiece(start: number, end: number, maxPiece: number, syscall: string, operation: PieceOperation): void {
-    for (let position = start; position < end;) {
-      const length = coreExports.nextPiece(position, end, maxPiece);
-      const index = Math.floor(position / SEGMENT_SIZE);
-      const status = operation(this.#segments[index]!, position - index * SEGMENT_SIZE, length, position);
-      if (status < 0) throw osError(status, syscall, this.path);
-      position += length;
-    }
-  }
-
-  #mapSegments(fd: number, size: number): void {
-    const mode = Mode[this.mode];
-    for (let position = 0; position < size;) {
-      const length = coreExports.nextPiece(position, size, 0);
-      const segment = native.map(fd, position, length, mode);
-      if (typeof segment === "number") {
-        this.#unmapSegments();
-        throw osError(segment, "mmap", this.path);
-      }
-      this.#segments.push(segment);
-      this.#bytes.push(new Uint8Array(segment));
-      position += length;
-    }
-    this.#length = size;
-  }
-
-  #unmapSegments(): void {
-    const segments = this.#segments;
-    this.#segments = [];
-    this.#bytes = [];
-    this.#length = 0;
-    let failure = 0;
-    for (const segment of segments) failure = native.unmap(segment) || failure;
-    if (failure < 0) throw osError(failure, "munmap", this.path);
+  /** Passes a success through; turns a failure of `syscall` into an MmapError. */
+  #check(status: number, syscall: string): number {
+    if (status < 0) throw osError(status, syscall, this.path);
+    return status;
   }
 
   #closeFd(): void {
     if (this.#fd === undefined || this.mode !== "rw") return;
     const fd = this.#fd;
     this.#fd = undefined;
-    fs.closeSync(fd);
+    try {
+      fs.closeSync(fd);
+    } catch (error) {
+      throw fromFsError(error, this.path);
+    }
   }
 }
 

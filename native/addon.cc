@@ -17,6 +17,7 @@ namespace {
 struct Region {
   void* address;
   size_t length;
+  Mode mode;
   bool mapped;
   int pins;                // asynchronous flushes still using the region
   bool unmapWhenUnpinned;  // unmap() came while pinned: finish it when the last pin goes
@@ -96,7 +97,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   const Status status = MapFile(fd, offset, length, static_cast<Mode>(mode), &address);
   if (status != 0) return Result(env, status);
 
-  auto* region = new Region{address, length, true, 0, false};
+  auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false};
   napi_value buffer = nullptr;
   // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
   // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
@@ -217,7 +218,7 @@ Napi::Value Lock(const Napi::CallbackInfo& info) {
   Span span = SpanOf(info);
   if (span.status != 0) return Result(info.Env(), span.status);
   // SAFETY: page-aligned span inside a live region.
-  return Result(info.Env(), LockRange(span.address, span.length));
+  return Result(info.Env(), LockRange(span.address, span.length, span.region->mode));
 }
 
 Napi::Value Unlock(const Napi::CallbackInfo& info) {

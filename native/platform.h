@@ -54,7 +54,9 @@ Status UnmapFile(void* address, size_t length);
 Status SyncRange(void* address, size_t length, int fd);
 Status AdviseRange(void* address, size_t length, Action action);
 Status CountResidentPages(void* address, size_t length, uint64_t* resident);
-Status LockRange(void* address, size_t length);
+// Locks the range in memory. A private (ro or cow) mapping is writable, so a plain mlock
+// would fault every page in for writing and copy it; `mode` lets the platform avoid that.
+Status LockRange(void* address, size_t length, Mode mode);
 Status UnlockRange(void* address, size_t length);
 Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice);
 

@@ -100,7 +100,25 @@ Status CountResidentPages(void* address, size_t length, uint64_t* resident) {
   return 0;
 }
 
-Status LockRange(void* address, size_t length) { return Check(mlock(address, length)); }
+Status LockRange(void* address, size_t length, Mode mode) {
+#if defined(__linux__) && defined(MLOCK_ONFAULT)
+  if (mode != Mode::kReadWrite) {
+    // Lock pages as they fault in, then fault them in for reading: they map the page
+    // cache read-only instead of becoming private copies.
+    if (mlock2(address, length, MLOCK_ONFAULT) != 0) return LastError();
+    if (madvise(address, length, MADV_POPULATE_READ) == 0) return 0;
+    if (errno != EINVAL) return LastError();
+    // Kernels before 5.14 lack MADV_POPULATE_READ: read one byte of each page instead.
+    const size_t page = PageSize();
+    const volatile char* bytes = static_cast<const volatile char*>(address);
+    for (size_t at = 0; at < length; at += page) (void)bytes[at];
+    return 0;
+  }
+#else
+  (void)mode;
+#endif
+  return Check(mlock(address, length));
+}
 
 Status UnlockRange(void* address, size_t length) { return Check(munlock(address, length)); }
 

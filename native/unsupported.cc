@@ -1,10 +1,12 @@
 // Platforms with neither POSIX mmap nor Win32 file mappings: every call is "not supported",
 // so the package still installs and fails with a clear ENOSYS instead of at build time.
+#include <uv.h>
+
 #include "platform.h"
 
 namespace mmap_wasi {
 namespace {
-constexpr Status kNotSupported = -38;  // libuv's UV_ENOSYS on POSIX-like systems
+constexpr Status kNotSupported = UV_ENOSYS;
 }  // namespace
 
 size_t PageSize() { return 4096; }
@@ -13,7 +15,7 @@ Status UnmapFile(void*, size_t) { return kNotSupported; }
 Status SyncRange(void*, size_t, int) { return kNotSupported; }
 Status AdviseRange(void*, size_t, Action) { return kNotSupported; }
 Status CountResidentPages(void*, size_t, uint64_t*) { return kNotSupported; }
-Status LockRange(void*, size_t) { return kNotSupported; }
+Status LockRange(void*, size_t, Mode) { return kNotSupported; }
 Status UnlockRange(void*, size_t) { return kNotSupported; }
 Status AdviseFile(int, uint64_t, uint64_t, FileAdvice) { return kNotSupported; }
 

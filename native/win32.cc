@@ -157,7 +157,8 @@ Status CountResidentPages(void* address, size_t length, uint64_t* resident) {
   return 0;
 }
 
-Status LockRange(void* address, size_t length) {
+Status LockRange(void* address, size_t length, Mode /*mode*/) {
+  // VirtualLock does not write, so a copy-on-write view is not copied by locking it.
   // SAFETY: the core validated the range inside a live view; locking changes residency,
   // never contents. It fails past the process's minimum working set size.
   return Check(VirtualLock(address, length));

@@ -194,18 +194,23 @@ async function until(deadlineMs: number, done: () => boolean): Promise<number> {
       mapping.close();
     });
 
-    it("lock() locks the pages (smaps Locked), unlock() releases them", () => {
-      const file = temp.file("lock");
-      writeRandomFile(file, MiB);
-      const mapping = MemoryMappedFile.openRo(file);
-      mapping.lock();
-      assert.equal(smapsTotal(file, "Locked"), MiB / KiB);
-      mapping.unlock(0, MiB / 2);
-      assert.equal(smapsTotal(file, "Locked"), MiB / 2 / KiB);
-      mapping.unlock();
-      assert.equal(smapsTotal(file, "Locked"), 0);
-      mapping.close();
-    });
+    for (const mode of ["ro", "cow", "rw"] as const) {
+      it(`${mode}: lock() locks the pages (smaps Locked) without copying them; unlock() releases them`, () => {
+        const file = temp.file(`lock-${mode}`);
+        writeRandomFile(file, MiB);
+        const open = { ro: MemoryMappedFile.openRo, cow: MemoryMappedFile.openCow, rw: MemoryMappedFile.openRw }[mode];
+        const mapping = open(file);
+        mapping.lock();
+        assert.equal(smapsTotal(file, "Locked"), MiB / KiB);
+        assert.equal(smapsTotal(file, "Rss"), MiB / KiB, "every page is resident");
+        assert.equal(smapsTotal(file, "Anonymous"), 0, "locking made private copies of the pages");
+        mapping.unlock(0, MiB / 2);
+        assert.equal(smapsTotal(file, "Locked"), MiB / 2 / KiB);
+        mapping.unlock();
+        assert.equal(smapsTotal(file, "Locked"), 0);
+        mapping.close();
+      });
+    }
   });
 
   describe("nothing leaks", () => {
