@@ -5,3 +5,5 @@ export { MmapAdvice } from "./advice.js";
 export type { AdviseOptions } from "./advice.js";
 export { MmapError } from "./errors.js";
 export type { MmapErrorCode, MmapErrorDetails } from "./errors.js";
+export { createMmapImports } from "./guest-imports.js";
+export type { MmapGrant, MmapImports, MmapImportsOptions, MmapLimits, MmapWasiModule } from "./guest-imports.js";

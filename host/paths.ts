@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 
 export const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const coreWasmPath = fileURLToPath(new URL("../core.wasm", import.meta.url));
+export const guestCoreWasmPath = fileURLToPath(new URL("../guest.wasm", import.meta.url));
 export const addonPath = fileURLToPath(
   new URL("../../native/build/Release/mmap_wasi.node", import.meta.url),
 );

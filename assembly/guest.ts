@@ -1,0 +1,275 @@
+// Entry point of build/guest.wasm: the `mmap_wasi` import module of one guest instance
+// (ABI.md). Each guest gets its own instance of this module, and its exports are the
+// guest's imports: a call is checked here (handle, mode, u64 range, guest-memory bounds,
+// advice, path and grant) and only a validated operation reaches the host.
+
+import {
+  ERRNO_ACCES, ERRNO_BADF, ERRNO_FAULT, ERRNO_ILSEQ, ERRNO_INVAL, ERRNO_MFILE,
+  ERRNO_NOMEM, ERRNO_NOTCAPABLE, ERRNO_NOTSUP, ERRNO_RANGE, ERRNO_SUCCESS, errnoOfHostResult,
+} from "./core/errno";
+import { alignDown, alignUp, sliceRange } from "./core/range";
+import { MODE_COW, MODE_RO, MODE_RW, isMode } from "./core/modes";
+import { ACTION_NONE, ADVICE_DONTNEED, isGuestAdvice, platformAction } from "./core/advice";
+import { MAX_SAFE_INTEGER } from "./core/operands";
+import {
+  HANDLE_CAPACITY, allocate, initHandles, lengthOf, lookup, modeOf, occupy, release, setLength,
+} from "./core/handles";
+import { GRANT_RO, containsNul, normalizePath, remainderAfter } from "./core/paths";
+import { isValidUtf8 } from "./core/utf8";
+
+export * from "./core/errno";
+
+export { GRANT_RO, GRANT_RW } from "./core/paths";
+
+// What the host does once a call is checked. Positions are f64 (exact below 2^53);
+// results are 0 or a host failure id (errno.ts).
+@external("host", "memory_size") declare function hostMemorySize(): f64;
+@external("host", "copy_from_guest") declare function hostCopyFromGuest(guestPtr: u32, len: u32, corePtr: usize): void;
+@external("host", "store_u32") declare function hostStoreU32(guestPtr: u32, value: u32): void;
+@external("host", "store_u64") declare function hostStoreU64(guestPtr: u32, low: u32, high: u32): void;
+/** Opens (or creates) the file; returns its length, or a failure id. */
+@external("host", "open_file") declare function hostOpenFile(
+  slot: u32, grant: u32, relPtr: usize, relLen: u32, mode: i32, create: i32, size: f64): f64;
+@external("host", "map_file") declare function hostMapFile(slot: u32): i32;
+@external("host", "close_file") declare function hostCloseFile(slot: u32): i32;
+@external("host", "copy_out") declare function hostCopyOut(slot: u32, offset: f64, guestPtr: u32, len: u32): i32;
+@external("host", "copy_in") declare function hostCopyIn(slot: u32, offset: f64, guestPtr: u32, len: u32): i32;
+@external("host", "advise") declare function hostAdvise(slot: u32, start: f64, end: f64, action: i32): i32;
+@external("host", "flush") declare function hostFlush(slot: u32, start: f64, end: f64): i32;
+@external("host", "resize") declare function hostResize(slot: u32, newLength: f64): i32;
+/** Resident pages of the page-aligned range, or a failure id. */
+@external("host", "resident") declare function hostResident(slot: u32, start: f64, end: f64): f64;
+
+const PATH_CAPACITY: u32 = 4096;
+const MAX_GRANTS: i32 = 64;
+
+let pageSize: u64 = 4096;
+let platform: i32 = 0;
+let maxMappedBytes: u64 = 0;
+let mappedBytes: u64 = 0;
+let rawPath: usize = 0;
+let normalPath: usize = 0;
+let grantCount: i32 = 0;
+let grantTable: usize = 0; // MAX_GRANTS entries of (prefix ptr: u32, prefix len: u32, access: u32)
+
+/**
+ * Sets this instance up; the host calls it once, before any guest call. `maxMapped` may be
+ * Infinity. Returns the address of the staging buffer the host writes grant prefixes to.
+ */
+export function init(instanceTag: u32, maxHandles: u32, maxMapped: f64, page: u32, platformCode: i32): usize {
+  initHandles(instanceTag, maxHandles);
+  maxMappedBytes = maxMapped >= 18446744073709551615.0 ? u64.MAX_VALUE : <u64>maxMapped;
+  pageSize = <u64>page;
+  platform = platformCode;
+  rawPath = heap.alloc(PATH_CAPACITY);
+  normalPath = heap.alloc(PATH_CAPACITY);
+  grantTable = heap.alloc(<usize>MAX_GRANTS * 12);
+  return rawPath;
+}
+
+/**
+ * Adds a grant whose guest prefix (`len` bytes) the host wrote to the staging buffer.
+ * Returns the grant's index, or -1 for a prefix that is not an absolute UTF-8 path.
+ */
+export function add_grant(len: u32, access: i32): i32 {
+  if (grantCount >= MAX_GRANTS || len == 0 || len > PATH_CAPACITY) return -1;
+  if (!isValidUtf8(rawPath, len) || containsNul(rawPath, len)) return -1;
+  const normalLen = normalizePath(rawPath, len, normalPath);
+  if (normalLen < 0) return -1;
+  const copy = heap.alloc(<usize>normalLen);
+  memory.copy(copy, normalPath, <usize>normalLen);
+  const at = grantTable + <usize>grantCount * 12;
+  store<u32>(at, <u32>copy);
+  store<u32>(at, <u32>normalLen, 4);
+  store<u32>(at, <u32>access, 8);
+  return grantCount++;
+}
+
+/** True when `[ptr, ptr + len)` lies wholly inside the guest's memory. */
+function inGuestMemory(ptr: u32, len: u32): bool {
+  return <u64>ptr + <u64>len <= <u64>hostMemorySize();
+}
+
+function storeU64(ptr: u32, value: u64): void {
+  hostStoreU64(ptr, <u32>value, <u32>(value >> 32));
+}
+
+export function page_size(): i32 {
+  return <i32>pageSize;
+}
+
+/**
+ * Checks the path the guest passed (already copied to the staging buffer) and the access
+ * asked for, then has the host open the file into `slot`. Returns the file's length, or a
+ * negative errno.
+ */
+function openChecked(slot: u32, pathLen: u32, mode: i32, create: bool, size: u64): i64 {
+  if (pathLen == 0 || containsNul(rawPath, pathLen)) return -ERRNO_INVAL;
+  if (!isValidUtf8(rawPath, pathLen)) return -ERRNO_ILSEQ;
+  const normalLen = normalizePath(rawPath, pathLen, normalPath);
+  if (normalLen < 0) return -ERRNO_NOTCAPABLE;
+  // The longest granted prefix the path lies beneath decides.
+  let grant: i32 = -1;
+  let remainder: isize = -1;
+  let bestLen: u32 = 0;
+  for (let index = 0; index < grantCount; index++) {
+    const at = grantTable + <usize>index * 12;
+    const prefixLen = load<u32>(at, 4);
+    const rest = remainderAfter(normalPath, <usize>normalLen, <usize>load<u32>(at), <usize>prefixLen);
+    if (rest >= 0 && (grant < 0 || prefixLen > bestLen)) {
+      grant = index;
+      remainder = rest;
+      bestLen = prefixLen;
+    }
+  }
+  if (grant < 0) return -ERRNO_NOTCAPABLE;
+  const access = <i32>load<u32>(grantTable + <usize>grant * 12, 8);
+  if ((mode == MODE_RW || create) && access == GRANT_RO) return -ERRNO_NOTCAPABLE;
+  const relLen = <u32>(normalLen - remainder);
+  const length = hostOpenFile(slot, <u32>grant, normalPath + <usize>remainder, relLen, mode, create ? 1 : 0, <f64>size);
+  if (length < 0) return -errnoOfHostResult(<i32>length);
+  return <i64>length;
+}
+
+/** Shared tail of open and create: the limit on mapped bytes, the mapping, the handle. */
+function finishOpen(slot: u32, length: u64, mode: i32, outHandlePtr: u32): i32 {
+  if (length > maxMappedBytes - mappedBytes || mappedBytes > maxMappedBytes) {
+    hostCloseFile(slot);
+    return ERRNO_NOMEM;
+  }
+  const mapped = hostMapFile(slot);
+  if (mapped < 0) {
+    hostCloseFile(slot);
+    return errnoOfHostResult(mapped);
+  }
+  mappedBytes += length;
+  hostStoreU32(outHandlePtr, occupy(slot, length, mode));
+  return ERRNO_SUCCESS;
+}
+
+export function open(pathPtr: u32, pathLen: u32, mode: i32, outHandlePtr: u32): i32 {
+  if (!isMode(mode)) return ERRNO_INVAL;
+  if (!inGuestMemory(pathPtr, pathLen) || !inGuestMemory(outHandlePtr, 4)) return ERRNO_FAULT;
+  if (pathLen > PATH_CAPACITY) return ERRNO_INVAL;
+  hostCopyFromGuest(pathPtr, pathLen, rawPath);
+  const slot = allocate();
+  if (slot < 0) return ERRNO_MFILE;
+  const length = openChecked(<u32>slot, pathLen, mode, false, 0);
+  if (length < 0) return <i32>-length;
+  return finishOpen(<u32>slot, <u64>length, mode, outHandlePtr);
+}
+
+export function create(pathPtr: u32, pathLen: u32, size: u64, outHandlePtr: u32): i32 {
+  if (!inGuestMemory(pathPtr, pathLen) || !inGuestMemory(outHandlePtr, 4)) return ERRNO_FAULT;
+  if (pathLen > PATH_CAPACITY) return ERRNO_INVAL;
+  if (size > <u64>MAX_SAFE_INTEGER) return ERRNO_INVAL;
+  if (size > maxMappedBytes - mappedBytes || mappedBytes > maxMappedBytes) return ERRNO_NOMEM;
+  hostCopyFromGuest(pathPtr, pathLen, rawPath);
+  const slot = allocate();
+  if (slot < 0) return ERRNO_MFILE;
+  const length = openChecked(<u32>slot, pathLen, MODE_RW, true, size);
+  if (length < 0) return <i32>-length;
+  return finishOpen(<u32>slot, <u64>length, MODE_RW, outHandlePtr);
+}
+
+export function len(handle: u32, outLenPtr: u32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (!inGuestMemory(outLenPtr, 8)) return ERRNO_FAULT;
+  storeU64(outLenPtr, lengthOf(<u32>slot));
+  return ERRNO_SUCCESS;
+}
+
+export function read(handle: u32, offset: u64, dstPtr: u32, length: u32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (!inGuestMemory(dstPtr, length)) return ERRNO_FAULT;
+  if (sliceRange(offset, <u64>length, lengthOf(<u32>slot)) < 0) return ERRNO_RANGE;
+  if (length == 0) return ERRNO_SUCCESS;
+  return errnoOfHostResult(hostCopyOut(<u32>slot, <f64>offset, dstPtr, length));
+}
+
+export function write(handle: u32, offset: u64, srcPtr: u32, length: u32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (modeOf(<u32>slot) == MODE_RO) return ERRNO_ACCES;
+  if (!inGuestMemory(srcPtr, length)) return ERRNO_FAULT;
+  if (sliceRange(offset, <u64>length, lengthOf(<u32>slot)) < 0) return ERRNO_RANGE;
+  if (length == 0) return ERRNO_SUCCESS;
+  return errnoOfHostResult(hostCopyIn(<u32>slot, <f64>offset, srcPtr, length));
+}
+
+export function advise(handle: u32, offset: u64, length: u64, advice: i32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (!isGuestAdvice(advice)) return ERRNO_INVAL;
+  if (length == 0) return ERRNO_SUCCESS;
+  const total = lengthOf(<u32>slot);
+  if (sliceRange(offset, length, total) < 0) return ERRNO_RANGE;
+  // DontNeed would refill a copy-on-write mapping from the file, losing private writes.
+  if (advice == ADVICE_DONTNEED && modeOf(<u32>slot) == MODE_COW) return ERRNO_NOTSUP;
+  const action = platformAction(platform, advice);
+  if (action == ACTION_NONE) return ERRNO_SUCCESS;
+  const start = alignDown(offset, pageSize);
+  const end = alignUp(offset + length, pageSize, total);
+  return errnoOfHostResult(hostAdvise(<u32>slot, <f64>start, <f64>end, action));
+}
+
+export function flush(handle: u32, offset: u64, length: u64): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (length == 0) return ERRNO_SUCCESS;
+  const total = lengthOf(<u32>slot);
+  if (sliceRange(offset, length, total) < 0) return ERRNO_RANGE;
+  if (modeOf(<u32>slot) != MODE_RW) return ERRNO_SUCCESS; // nothing can be dirty
+  const start = alignDown(offset, pageSize);
+  const end = alignUp(offset + length, pageSize, total);
+  return errnoOfHostResult(hostFlush(<u32>slot, <f64>start, <f64>end));
+}
+
+export function resize(handle: u32, newLength: u64): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (modeOf(<u32>slot) != MODE_RW) return ERRNO_ACCES;
+  if (newLength > <u64>MAX_SAFE_INTEGER) return ERRNO_INVAL;
+  const oldLength = lengthOf(<u32>slot);
+  const others = mappedBytes - oldLength;
+  if (newLength > maxMappedBytes - others || others > maxMappedBytes) return ERRNO_NOMEM;
+  const result = hostResize(<u32>slot, <f64>newLength);
+  if (result < 0) {
+    // The old mapping is gone whatever happened: the handle can only be closed now.
+    mappedBytes = others;
+    setLength(<u32>slot, 0);
+    return errnoOfHostResult(result);
+  }
+  mappedBytes = others + newLength;
+  setLength(<u32>slot, newLength);
+  return ERRNO_SUCCESS;
+}
+
+export function resident(handle: u32, offset: u64, length: u64, outPagesPtr: u32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (!inGuestMemory(outPagesPtr, 8)) return ERRNO_FAULT;
+  const total = lengthOf(<u32>slot);
+  if (sliceRange(offset, length, total) < 0) return ERRNO_RANGE;
+  let pages: u64 = 0;
+  if (length != 0) {
+    const count = hostResident(<u32>slot, <f64>alignDown(offset, pageSize), <f64>alignUp(offset + length, pageSize, total));
+    if (count < 0) return errnoOfHostResult(<i32>count);
+    pages = <u64>count;
+  }
+  storeU64(outPagesPtr, pages);
+  return ERRNO_SUCCESS;
+}
+
+export function close(handle: u32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  mappedBytes -= lengthOf(<u32>slot);
+  release(<u32>slot);
+  return errnoOfHostResult(hostCloseFile(<u32>slot));
+}
+
+/** Most handles one guest may hold open, whatever limit the host asks for. */
+export const GUEST_HANDLE_CAPACITY: u32 = HANDLE_CAPACITY;

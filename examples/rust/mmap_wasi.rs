@@ -1,0 +1,268 @@
+//! The `mmap_wasi` import module (guest ABI version 1) for Rust guests built for
+//! `wasm32-wasi`: the raw imports in [`sys`], and [`Mapping`], which closes itself on
+//! drop and turns errnos into `Result<_, Errno>`.
+//!
+//! A single file with no dependencies, so that `rustc` alone can build a guest:
+//! `#[path = "mmap_wasi.rs"] mod mmap_wasi;`.
+
+#![allow(dead_code)] // a guest uses only part of the SDK
+
+use std::fmt;
+
+/// The raw imports, exactly as the ABI declares them. Each returns an errno (0 is
+/// success) except `page_size`; out-parameters are written only on success.
+pub mod sys {
+    // rustc gives wasm imports unique symbol names, so `open`, `read`, `close`, ...
+    // do not collide with wasi-libc's functions of the same name.
+    #[link(wasm_import_module = "mmap_wasi")]
+    extern "C" {
+        pub fn page_size() -> u32;
+        pub fn open(path_ptr: *const u8, path_len: u32, mode: i32, out_handle: *mut u32) -> i32;
+        pub fn create(path_ptr: *const u8, path_len: u32, size: u64, out_handle: *mut u32) -> i32;
+        pub fn len(handle: u32, out_len: *mut u64) -> i32;
+        pub fn read(handle: u32, offset: u64, dst_ptr: *mut u8, len: u32) -> i32;
+        pub fn write(handle: u32, offset: u64, src_ptr: *const u8, len: u32) -> i32;
+        pub fn advise(handle: u32, offset: u64, len: u64, advice: i32) -> i32;
+        pub fn flush(handle: u32, offset: u64, len: u64) -> i32;
+        pub fn resize(handle: u32, new_len: u64) -> i32;
+        pub fn resident(handle: u32, offset: u64, len: u64, out_pages: *mut u64) -> i32;
+        pub fn close(handle: u32) -> i32;
+    }
+}
+
+/// An errno from the host, numbered as WASI preview1 numbers them. A struct rather
+/// than an enum, so that a value this SDK does not know is still representable.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Errno(pub i32);
+
+impl Errno {
+    pub const SUCCESS: Errno = Errno(0);
+    /// The mapping's mode forbids it, or the OS refused access.
+    pub const ACCES: Errno = Errno(2);
+    /// The handle is not open.
+    pub const BADF: Errno = Errno(8);
+    /// A buffer lies outside the guest's memory.
+    pub const FAULT: Errno = Errno(21);
+    /// The path is not valid UTF-8.
+    pub const ILSEQ: Errno = Errno(25);
+    /// Bad mode, bad advice, empty path, or NUL byte in the path.
+    pub const INVAL: Errno = Errno(28);
+    /// Host failure with no better errno, or the file was truncated beneath the mapping.
+    pub const IO: Errno = Errno(29);
+    /// The path names a directory.
+    pub const ISDIR: Errno = Errno(31);
+    /// The host's limit on open handles is reached.
+    pub const MFILE: Errno = Errno(33);
+    /// No such file (open) or no such parent directory (create).
+    pub const NOENT: Errno = Errno(44);
+    /// The host's limit on mapped bytes is reached, or the OS could not map.
+    pub const NOMEM: Errno = Errno(48);
+    /// `DontNeed` on a copy-on-write mapping.
+    pub const NOTSUP: Errno = Errno(58);
+    /// The range is outside the mapping, or `offset + len` overflows u64.
+    pub const RANGE: Errno = Errno(68);
+    /// The path is outside every grant, or the access goes beyond the grant.
+    pub const NOTCAPABLE: Errno = Errno(76);
+
+    /// The name the ABI gives this errno (`"range"`, `"notcapable"`, ...), or `"unknown"`.
+    pub fn name(self) -> &'static str {
+        match self.0 {
+            0 => "success",
+            2 => "acces",
+            8 => "badf",
+            21 => "fault",
+            25 => "ilseq",
+            28 => "inval",
+            29 => "io",
+            31 => "isdir",
+            33 => "mfile",
+            44 => "noent",
+            48 => "nomem",
+            58 => "notsup",
+            68 => "range",
+            76 => "notcapable",
+            _ => "unknown",
+        }
+    }
+
+    /// A short description, for messages.
+    pub fn description(self) -> &'static str {
+        match self.0 {
+            0 => "success",
+            2 => "access denied by the mapping's mode or the OS",
+            8 => "handle not open",
+            21 => "buffer outside the guest's memory",
+            25 => "path is not valid UTF-8",
+            28 => "invalid argument",
+            29 => "host I/O failure",
+            31 => "path names a directory",
+            33 => "too many open handles",
+            44 => "no such file or directory",
+            48 => "mapping limit reached or out of memory",
+            58 => "not supported on this mapping",
+            68 => "range outside the mapping",
+            76 => "path outside the granted directories",
+            _ => "unknown error",
+        }
+    }
+
+    fn check(code: i32) -> Result<(), Errno> {
+        if code == 0 {
+            Ok(())
+        } else {
+            Err(Errno(code))
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "errno {} ({}): {}", self.0, self.name(), self.description())
+    }
+}
+
+impl std::error::Error for Errno {}
+
+/// How [`Mapping::open`] maps the file.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(i32)]
+pub enum Mode {
+    /// Read-only: `write` and `resize` fail with `ACCES`.
+    Ro = 0,
+    /// Read-write: writes reach the file.
+    Rw = 1,
+    /// Copy-on-write: writes stay private to this handle and never reach the file.
+    Cow = 2,
+}
+
+/// Access-pattern advice, numbered as WASI `fd_advise` numbers it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[repr(i32)]
+pub enum Advice {
+    /// Default read-ahead.
+    Normal = 0,
+    /// Aggressive read-ahead.
+    Sequential = 1,
+    /// No read-ahead.
+    Random = 2,
+    /// Prefetch the whole range.
+    WillNeed = 3,
+    /// Drop the range's pages. Refused with `NOTSUP` on a copy-on-write mapping, where
+    /// it would lose the private writes.
+    DontNeed = 4,
+    /// Accepted, no effect.
+    NoReuse = 5,
+}
+
+/// The host's page size in bytes. Never needed for alignment: the host aligns ranges.
+pub fn page_size() -> u32 {
+    // SAFETY: takes no arguments and touches no guest memory.
+    unsafe { sys::page_size() }
+}
+
+/// Buffer lengths cross the ABI as u32. On wasm32 every slice length fits; anything
+/// else could not lie inside guest memory, which is what `FAULT` means.
+fn buffer_len(len: usize) -> Result<u32, Errno> {
+    u32::try_from(len).map_err(|_| Errno::FAULT)
+}
+
+/// A file mapped by the host. Closed when dropped; call [`Mapping::close`] to see the
+/// errno of closing.
+#[derive(Debug)]
+pub struct Mapping {
+    handle: u32,
+}
+
+impl Mapping {
+    /// Maps the whole existing file at `path` (absolute, in the guest's view) with `mode`.
+    pub fn open(path: &str, mode: Mode) -> Result<Mapping, Errno> {
+        let mut handle = 0u32;
+        // SAFETY: the path pointer and length come from one live &str; `handle` is a
+        // live u32 the host may write.
+        Errno::check(unsafe {
+            sys::open(path.as_ptr(), buffer_len(path.len())?, mode as i32, &mut handle)
+        })?;
+        Ok(Mapping { handle })
+    }
+
+    /// Creates the file, or truncates an existing one, to `size` zero bytes and maps it
+    /// read-write. Needs a read-write grant.
+    pub fn create(path: &str, size: u64) -> Result<Mapping, Errno> {
+        let mut handle = 0u32;
+        // SAFETY: as in `open`.
+        Errno::check(unsafe {
+            sys::create(path.as_ptr(), buffer_len(path.len())?, size, &mut handle)
+        })?;
+        Ok(Mapping { handle })
+    }
+
+    /// The raw handle, for calls into [`sys`]. Still owned by this `Mapping`.
+    pub fn handle(&self) -> u32 {
+        self.handle
+    }
+
+    /// The mapping's current length in bytes.
+    #[allow(clippy::len_without_is_empty)] // the length is a host call that can fail
+    pub fn len(&self) -> Result<u64, Errno> {
+        let mut len = 0u64;
+        // SAFETY: `len` is a live u64 the host may write.
+        Errno::check(unsafe { sys::len(self.handle, &mut len) })?;
+        Ok(len)
+    }
+
+    /// Fills `dst` with the bytes at `offset`. `RANGE` if they are not all in the mapping.
+    pub fn read(&self, offset: u64, dst: &mut [u8]) -> Result<(), Errno> {
+        // SAFETY: `dst` is a live, exclusively borrowed buffer of exactly this length.
+        Errno::check(unsafe {
+            sys::read(self.handle, offset, dst.as_mut_ptr(), buffer_len(dst.len())?)
+        })
+    }
+
+    /// Copies `src` into the mapping at `offset`. Never grows it: resize first.
+    pub fn write(&mut self, offset: u64, src: &[u8]) -> Result<(), Errno> {
+        // SAFETY: `src` is a live buffer of exactly this length; the host only reads it.
+        Errno::check(unsafe { sys::write(self.handle, offset, src.as_ptr(), buffer_len(src.len())?) })
+    }
+
+    /// Gives `advice` for `[offset, offset + len)`. No alignment is needed.
+    pub fn advise(&self, offset: u64, len: u64, advice: Advice) -> Result<(), Errno> {
+        // SAFETY: plain values, no guest memory.
+        Errno::check(unsafe { sys::advise(self.handle, offset, len, advice as i32) })
+    }
+
+    /// Writes the range's dirty pages to the file; they are durable when this returns.
+    pub fn flush(&self, offset: u64, len: u64) -> Result<(), Errno> {
+        // SAFETY: plain values, no guest memory.
+        Errno::check(unsafe { sys::flush(self.handle, offset, len) })
+    }
+
+    /// Sets the file's length and remaps it (read-write mappings only).
+    pub fn resize(&mut self, new_len: u64) -> Result<(), Errno> {
+        // SAFETY: plain values, no guest memory.
+        Errno::check(unsafe { sys::resize(self.handle, new_len) })
+    }
+
+    /// How many pages of `[offset, offset + len)` are resident in memory.
+    pub fn resident(&self, offset: u64, len: u64) -> Result<u64, Errno> {
+        let mut pages = 0u64;
+        // SAFETY: `pages` is a live u64 the host may write.
+        Errno::check(unsafe { sys::resident(self.handle, offset, len, &mut pages) })?;
+        Ok(pages)
+    }
+
+    /// Unmaps the file and releases the handle, reporting the host's errno.
+    pub fn close(self) -> Result<(), Errno> {
+        let handle = self.handle;
+        // Drop must not close again: the host may already have reused the number.
+        std::mem::forget(self);
+        // SAFETY: plain value, no guest memory.
+        Errno::check(unsafe { sys::close(handle) })
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: plain value, no guest memory. An errno cannot be reported from drop.
+        let _ = unsafe { sys::close(self.handle) };
+    }
+}

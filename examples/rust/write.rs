@@ -1,0 +1,47 @@
+//! write PATH: creates PATH (4096 bytes), writes to it, grows it to 8192 bytes, writes
+//! near the new end, makes it durable and prints the length read back. The C and
+//! AssemblyScript versions print the same bytes and leave the same file.
+
+#[path = "mmap_wasi.rs"]
+mod mmap_wasi;
+
+use mmap_wasi::{Errno, Mapping};
+use std::process::ExitCode;
+
+/// The failed ABI function's name and its errno.
+type Failure = (&'static str, Errno);
+
+fn write(path: &str) -> Result<u64, Failure> {
+    let mut file = Mapping::create(path, 4096).map_err(|e| ("create", e))?;
+    file.write(0, b"hello, mapped world\n").map_err(|e| ("write", e))?;
+    file.resize(8192).map_err(|e| ("resize", e))?;
+    file.write(8000, b"tail\n").map_err(|e| ("write", e))?;
+    file.flush(0, 8192).map_err(|e| ("flush", e))?;
+    let length = file.len().map_err(|e| ("len", e))?;
+    // On an earlier `?`, dropping `file` closes it; here the errno of closing counts.
+    file.close().map_err(|e| ("close", e))?;
+    Ok(length)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<_> = std::env::args_os().collect();
+    if args.len() != 2 {
+        eprint!("usage: write PATH\n");
+        return ExitCode::from(2);
+    }
+    // The ABI takes UTF-8 paths; report any other path as the host would.
+    let result = match args[1].to_str() {
+        Some(path) => write(path),
+        None => Err(("create", Errno::ILSEQ)),
+    };
+    match result {
+        Ok(length) => {
+            print!("wrote {} bytes\n", length);
+            ExitCode::SUCCESS
+        }
+        Err((function, errno)) => {
+            eprint!("error: {} failed: errno {} ({})\n", function, errno.0, errno.name());
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,319 @@
+// The `mmap_wasi` import module for one WebAssembly guest (ABI.md).
+//
+// Each call to createMmapImports() makes a new instance of the guest core
+// (build/guest.wasm); its exports are the guest's imports, so every guest call is checked
+// in WebAssembly. What reaches this file is a validated operation: open a file beneath a
+// grant, copy between a mapping and guest memory, advise, flush, resize, count pages.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { getSystemErrorName } from "node:util";
+import { Mode, platformCode } from "./core.js";
+import { MmapError, fromFsError } from "./errors.js";
+import { Mapping } from "./mapping.js";
+import { pageSize } from "./memory-mapped-file.js";
+import { guestCoreWasmPath } from "./paths.js";
+import { readAheadWindow } from "./readahead.js";
+
+export interface MmapGrant {
+  /** Absolute path prefix the guest uses, e.g. "/data". */
+  guest: string;
+  /** Host directory the prefix stands for. */
+  host: string;
+  /** "ro" (default): open ro or cow. "rw": also open rw and create. */
+  access?: "ro" | "rw";
+}
+
+export interface MmapLimits {
+  /** Most handles the guest may hold open at once (default 1024, at most 4096). */
+  maxHandles?: number;
+  /** Most bytes the guest may have mapped at once (default: no limit). */
+  maxMappedBytes?: number;
+}
+
+export interface MmapImportsOptions {
+  grants?: readonly MmapGrant[];
+  limits?: MmapLimits;
+}
+
+/** The guest's `mmap_wasi` import functions, as an import-object namespace. */
+export type MmapWasiModule = Record<
+  "page_size" | "open" | "create" | "len" | "read" | "write" | "advise" | "flush" | "resize" | "resident" | "close",
+  (...args: never[]) => number
+>;
+
+export interface MmapImports {
+  /** Merge into the runtime's import object: `{ ...wasiImports, ...mmap.imports }`. */
+  readonly imports: { mmap_wasi: MmapWasiModule };
+  /** Gives the imports the guest's memory, once the guest is instantiated. */
+  attach(target: WebAssembly.Instance | WebAssembly.Memory): void;
+  /** Unmaps every file the guest left open. The imports then answer as if nothing was opened. */
+  close(): void;
+}
+
+interface GuestCore {
+  memory: WebAssembly.Memory;
+  init(tag: number, maxHandles: number, maxMapped: number, page: number, platform: number): number;
+  add_grant(len: number, access: number): number;
+  [name: string]: unknown;
+}
+
+interface OpenFile {
+  mapping: Mapping;
+  /** Length when opened; what map_file maps and the core recorded. */
+  size: number;
+  /** Held for rw (flush, resize) and between open_file and map_file; undefined otherwise. */
+  fd: number | undefined;
+  window: number;
+}
+
+interface ResolvedGrant {
+  realHost: string;
+  access: "ro" | "rw";
+}
+
+let guestCoreModule: WebAssembly.Module | undefined;
+let nextTag = 1;
+const DEFAULT_MAX_HANDLES = 1024;
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0; // a FIFO must not block the open
+
+export function createMmapImports(options: MmapImportsOptions = {}): MmapImports {
+  guestCoreModule ??= new WebAssembly.Module(fs.readFileSync(guestCoreWasmPath));
+  const limits = checkedLimits(options.limits ?? {});
+  const grants = (options.grants ?? []).map(resolveGrant);
+  const files: Array<OpenFile | undefined> = [];
+  let guestMemory: WebAssembly.Memory | undefined;
+  let guestBuffer: ArrayBuffer | undefined;
+  let guestBytes = new Uint8Array(0);
+  let guestView = new DataView(new ArrayBuffer(0));
+
+  // Views of guest memory are remade whenever the guest's memory has grown.
+  const guest = () => {
+    const buffer = guestMemory?.buffer;
+    if (buffer !== guestBuffer && buffer) {
+      guestBuffer = buffer;
+      guestBytes = new Uint8Array(buffer);
+      guestView = new DataView(buffer);
+    }
+    return guestBytes;
+  };
+
+  const failures = new Map<number, number>();
+  const core = {} as GuestCore;
+  /** The core's id for an OS failure (a negative libuv error number), found by errno name. */
+  const failureId = (status: number): number => {
+    let id = failures.get(status);
+    if (id === undefined) {
+      const global = core[`FAIL_${getSystemErrorName(status)}`] ?? core.FAIL_OTHER;
+      id = (global as WebAssembly.Global).value as number;
+      failures.set(status, id);
+    }
+    return id;
+  };
+  const constant = (name: string) => (core[name] as WebAssembly.Global).value as number;
+  const fsFailure = (error: unknown) => {
+    const errno = (error as NodeJS.ErrnoException).errno;
+    return typeof errno === "number" ? failureId(errno) : constant("FAIL_OTHER");
+  };
+  // A host import must never throw into the guest: an exception would be a trap.
+  const guarded = <A extends number[], R extends number>(run: (...args: A) => R) =>
+    (...args: A): number => {
+      try {
+        return run(...args);
+      } catch (error) {
+        return fsFailure(error);
+      }
+    };
+
+  const closeFile = (slot: number): number => {
+    const file = files[slot];
+    files[slot] = undefined;
+    if (!file) return 0;
+    const unmapped = file.mapping.unmap();
+    if (file.fd !== undefined) fs.closeSync(file.fd);
+    return unmapped < 0 ? failureId(unmapped) : 0;
+  };
+
+  const host = {
+    memory_size: () => guest().byteLength,
+    copy_from_guest: (guestPtr: number, len: number, corePtr: number) => {
+      const start = guestPtr >>> 0;
+      new Uint8Array(core.memory.buffer).set(guest().subarray(start, start + (len >>> 0)), corePtr >>> 0);
+    },
+    store_u32: (guestPtr: number, value: number) => {
+      guest();
+      guestView.setUint32(guestPtr >>> 0, value >>> 0, true);
+    },
+    store_u64: (guestPtr: number, low: number, high: number) => {
+      guest();
+      guestView.setUint32(guestPtr >>> 0, low >>> 0, true);
+      guestView.setUint32((guestPtr >>> 0) + 4, high >>> 0, true);
+    },
+    open_file: guarded((slot: number, grantIndex: number, relPtr: number, relLen: number, mode: number, create: number, size: number) => {
+      const grant = grants[grantIndex]!;
+      const relative = Buffer.from(core.memory.buffer, relPtr >>> 0, relLen >>> 0).toString("utf8");
+      const opened = create
+        ? createBeneath(grant.realHost, relative, size)
+        : openBeneath(grant.realHost, relative, mode === Mode.rw);
+      if (typeof opened === "string") return constant(opened);
+      files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, window: readAheadWindow(opened.dev) };
+      return opened.size;
+    }),
+    map_file: guarded((slot: number) => {
+      const file = files[slot]!;
+      const fd = file.fd!;
+      const status = file.mapping.map(fd, file.size);
+      // ro and cow need no descriptor once mapped; rw keeps it for flush and resize.
+      if (status < 0 || file.mapping.mode !== Mode.rw) {
+        file.fd = undefined;
+        fs.closeSync(fd);
+      }
+      return status < 0 ? failureId(status) : 0;
+    }),
+    close_file: guarded(closeFile),
+    copy_out: guarded((slot: number, offset: number, guestPtr: number, len: number) => {
+      files[slot]!.mapping.copyOut(offset, len >>> 0, guest(), guestPtr >>> 0);
+      return 0;
+    }),
+    copy_in: guarded((slot: number, offset: number, guestPtr: number, len: number) => {
+      const start = guestPtr >>> 0;
+      files[slot]!.mapping.copyIn(offset, guest().subarray(start, start + (len >>> 0)));
+      return 0;
+    }),
+    advise: guarded((slot: number, start: number, end: number, action: number) => {
+      const file = files[slot]!;
+      const status = file.mapping.advise(start, end, action, file.window, pageSize());
+      return status < 0 ? failureId(status) : 0;
+    }),
+    flush: guarded((slot: number, start: number, end: number) => {
+      const file = files[slot]!;
+      const status = file.mapping.sync(start, end, file.fd!);
+      return status < 0 ? failureId(status) : 0;
+    }),
+    resize: guarded((slot: number, newLength: number) => {
+      const file = files[slot]!;
+      const unmapped = file.mapping.unmap();
+      if (unmapped < 0) return failureId(unmapped);
+      fs.ftruncateSync(file.fd!, newLength);
+      const status = file.mapping.map(file.fd!, newLength);
+      return status < 0 ? failureId(status) : 0;
+    }),
+    resident: guarded((slot: number, start: number, end: number) => {
+      const count = files[slot]!.mapping.residentPages(start, end);
+      return count < 0 ? failureId(count) : count;
+    }),
+  };
+
+  const instance = new WebAssembly.Instance(guestCoreModule, { host });
+  Object.assign(core, instance.exports);
+  const tag = nextTag;
+  nextTag = (nextTag % 2047) + 1; // the core keeps 11 bits of it
+  const staging = core.init(tag, limits.maxHandles, limits.maxMappedBytes, pageSize(), platformCode());
+  for (const [index, grant] of (options.grants ?? []).entries()) {
+    const prefix = Buffer.from(String(grant.guest), "utf8");
+    new Uint8Array(core.memory.buffer).set(prefix.subarray(0, 4096), staging);
+    const access = grants[index]!.access === "rw" ? constant("GRANT_RW") : constant("GRANT_RO");
+    if (prefix.length > 4096 || core.add_grant(prefix.length, access) < 0) {
+      throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant guest path must be an absolute path: ${String(grant.guest)}`);
+    }
+  }
+
+  const names = ["page_size", "open", "create", "len", "read", "write", "advise", "flush", "resize", "resident", "close"] as const;
+  const mmap_wasi = Object.fromEntries(names.map((name) => [name, core[name]])) as MmapWasiModule;
+  return {
+    imports: { mmap_wasi },
+    attach(target) {
+      const memory = target instanceof WebAssembly.Memory ? target : target.exports.memory;
+      if (!(memory instanceof WebAssembly.Memory)) {
+        throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", "the guest does not export its memory as `memory`");
+      }
+      guestMemory = memory;
+    },
+    close() {
+      for (let slot = 0; slot < files.length; slot++) closeFile(slot);
+    },
+  };
+}
+
+function checkedLimits(limits: MmapLimits): { maxHandles: number; maxMappedBytes: number } {
+  const maxHandles = limits.maxHandles ?? DEFAULT_MAX_HANDLES;
+  const maxMappedBytes = limits.maxMappedBytes ?? Infinity;
+  if (!Number.isInteger(maxHandles) || maxHandles < 0 || maxHandles > 4096) {
+    throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `limits.maxHandles must be an integer from 0 to 4096, got ${String(maxHandles)}`);
+  }
+  if (typeof maxMappedBytes !== "number" || !(maxMappedBytes >= 0)) {
+    throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `limits.maxMappedBytes must be a non-negative number, got ${String(maxMappedBytes)}`);
+  }
+  return { maxHandles, maxMappedBytes };
+}
+
+function resolveGrant(grant: MmapGrant): ResolvedGrant {
+  const access = grant.access ?? "ro";
+  if (access !== "ro" && access !== "rw") {
+    throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant access must be "ro" or "rw", got ${String(access)}`);
+  }
+  try {
+    const realHost = fs.realpathSync(grant.host);
+    if (!fs.statSync(realHost).isDirectory()) {
+      throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant host path is not a directory: ${grant.host}`);
+    }
+    return { realHost, access };
+  } catch (error) {
+    throw fromFsError(error, grant.host);
+  }
+}
+
+/** Why a resolved file is refused, as the core names it (OS errors throw instead). */
+type Refusal = "FAIL_OUTSIDE_GRANT" | "FAIL_EISDIR" | "FAIL_NOT_REGULAR";
+
+interface Opened {
+  fd: number;
+  size: number;
+  dev: number;
+}
+
+function isBeneath(base: string, candidate: string): boolean {
+  return candidate === base || candidate.startsWith(base.endsWith(path.sep) ? base : base + path.sep);
+}
+
+/** Opens `relative` under `base` after resolving every link; refuses what lies outside. */
+function openBeneath(base: string, relative: string, writable: boolean): Opened | Refusal {
+  const real = fs.realpathSync(relative ? path.join(base, relative) : base);
+  if (!isBeneath(base, real)) return "FAIL_OUTSIDE_GRANT";
+  const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NOFOLLOW | O_NONBLOCK;
+  return checkedDescriptor(base, fs.openSync(real, flags));
+}
+
+/** Creates (or truncates) `relative` under `base` with `size` bytes; its folder must exist. */
+function createBeneath(base: string, relative: string, size: number): Opened | Refusal {
+  if (!relative) return "FAIL_EISDIR";
+  const target = path.join(base, relative);
+  const parent = fs.realpathSync(path.dirname(target));
+  if (!isBeneath(base, parent)) return "FAIL_OUTSIDE_GRANT";
+  // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
+  const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
+  const opened = checkedDescriptor(base, fs.openSync(path.join(parent, path.basename(target)), flags, 0o666));
+  if (typeof opened !== "string") {
+    fs.ftruncateSync(opened.fd, size);
+    opened.size = size;
+  }
+  return opened;
+}
+
+/** Keeps `fd` only if it is a regular file that (on Linux, checked again after the open) lies beneath `base`. */
+function checkedDescriptor(base: string, fd: number): Opened | Refusal {
+  try {
+    const stats = fs.fstatSync(fd);
+    let refusal: Refusal | undefined = stats.isDirectory() ? "FAIL_EISDIR" : stats.isFile() ? undefined : "FAIL_NOT_REGULAR";
+    // A folder swapped for a link between the check and the open shows here.
+    if (!refusal && process.platform === "linux" && !isBeneath(base, fs.readlinkSync(`/proc/self/fd/${fd}`))) {
+      refusal = "FAIL_OUTSIDE_GRANT";
+    }
+    if (!refusal) return { fd, size: stats.size, dev: stats.dev };
+    fs.closeSync(fd);
+    return refusal;
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}

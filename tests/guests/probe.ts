@@ -1,0 +1,29 @@
+// A test guest: each export calls one `mmap_wasi` import with exactly the arguments the
+// test passes, so tests can provoke every errno from inside a real guest.
+
+@external("mmap_wasi", "page_size") declare function mmapPageSize(): i32;
+@external("mmap_wasi", "open") declare function mmapOpen(pathPtr: u32, pathLen: u32, mode: i32, outHandle: u32): i32;
+@external("mmap_wasi", "create") declare function mmapCreate(pathPtr: u32, pathLen: u32, size: u64, outHandle: u32): i32;
+@external("mmap_wasi", "len") declare function mmapLen(handle: u32, outLen: u32): i32;
+@external("mmap_wasi", "read") declare function mmapRead(handle: u32, offset: u64, dst: u32, len: u32): i32;
+@external("mmap_wasi", "write") declare function mmapWrite(handle: u32, offset: u64, src: u32, len: u32): i32;
+@external("mmap_wasi", "advise") declare function mmapAdvise(handle: u32, offset: u64, len: u64, advice: i32): i32;
+@external("mmap_wasi", "flush") declare function mmapFlush(handle: u32, offset: u64, len: u64): i32;
+@external("mmap_wasi", "resize") declare function mmapResize(handle: u32, newLen: u64): i32;
+@external("mmap_wasi", "resident") declare function mmapResident(handle: u32, offset: u64, len: u64, outPages: u32): i32;
+@external("mmap_wasi", "close") declare function mmapClose(handle: u32): i32;
+
+export function page_size(): i32 { return mmapPageSize(); }
+export function open(pathPtr: u32, pathLen: u32, mode: i32, outHandle: u32): i32 { return mmapOpen(pathPtr, pathLen, mode, outHandle); }
+export function create(pathPtr: u32, pathLen: u32, size: u64, outHandle: u32): i32 { return mmapCreate(pathPtr, pathLen, size, outHandle); }
+export function len(handle: u32, outLen: u32): i32 { return mmapLen(handle, outLen); }
+export function read(handle: u32, offset: u64, dst: u32, len: u32): i32 { return mmapRead(handle, offset, dst, len); }
+export function write(handle: u32, offset: u64, src: u32, len: u32): i32 { return mmapWrite(handle, offset, src, len); }
+export function advise(handle: u32, offset: u64, len: u64, advice: i32): i32 { return mmapAdvise(handle, offset, len, advice); }
+export function flush(handle: u32, offset: u64, len: u64): i32 { return mmapFlush(handle, offset, len); }
+export function resize(handle: u32, newLen: u64): i32 { return mmapResize(handle, newLen); }
+export function resident(handle: u32, offset: u64, len: u64, outPages: u32): i32 { return mmapResident(handle, offset, len, outPages); }
+export function close(handle: u32): i32 { return mmapClose(handle); }
+
+/** Grows memory by `pages` 64 KiB pages; returns the old size in pages, or -1. */
+export function grow(pages: i32): i32 { return memory.grow(pages); }
