@@ -7,3 +7,5 @@ export { MmapError } from "./errors.js";
 export type { MmapErrorCode, MmapErrorDetails } from "./errors.js";
 export { createMmapImports } from "./guest-imports.js";
 export type { MmapGrant, MmapImports, MmapImportsOptions, MmapLimits, MmapWasiModule } from "./guest-imports.js";
+export { runGuest } from "./run-guest.js";
+export type { GuestModule, GuestResult, RunGuestOptions } from "./run-guest.js";
