@@ -146,18 +146,23 @@ describe("package: the npm tarball, installed and used by a new project", functi
     const required = [
       "package.json",
       "build/core.wasm",
+      "build/guest.wasm",
       "build/lib/index.js",
       "build/lib/index.d.ts",
       "native/binding.gyp",
       "native/addon.cc",
       "native/posix.cc",
       "native/platform.h",
+      "assembly/sdk/index.ts",
+      "examples/c/mmap_wasi.h",
+      "examples/rust/mmap_wasi.rs",
       "README.md",
       "LICENSE",
     ];
     const missing = required.filter((file) => !entries.includes(file));
     assert.deepEqual(missing, [], `missing from the tarball: ${missing.join(", ")}\n--- tarball ---\n${listing}`);
-    const forbidden = ["native/build/", "node_modules/", "native/node_modules/", "tests/", "assembly/", "host/"];
+    // The guest SDKs ship (assembly/sdk/, the C header, the Rust module); the core's sources do not.
+    const forbidden = ["native/build/", "node_modules/", "native/node_modules/", "tests/", "assembly/core/", "assembly/host.ts", "assembly/guest.ts", "host/", "build/guests/"];
     const leaked = entries.filter((entry) => forbidden.some((prefix) => entry.startsWith(prefix)));
     assert.deepEqual(leaked, [], `workspace files in the tarball:\n${leaked.join("\n")}`);
     const stray = entries.filter((entry) => entry.endsWith(".tgz") || entry.endsWith(".node"));

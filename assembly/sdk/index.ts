@@ -195,7 +195,7 @@ export class MappedFile {
     return this.handleValue;
   }
 
-  /** True after a successful `close()`. */
+  /** True once `close()` has released the handle (or found it already released). */
   get closed(): bool {
     return this.isClosed;
   }

@@ -6,7 +6,7 @@
 mod mmap_wasi;
 
 use mmap_wasi::{Advice, Errno, Mapping, Mode};
-use std::process::ExitCode;
+use std::process;
 
 const CHUNK_SIZE: u64 = 1024 * 1024;
 
@@ -37,11 +37,13 @@ fn checksum(path: &str) -> Result<(u64, u64), Failure> {
     Ok((hash, length))
 }
 
-fn main() -> ExitCode {
+// process::exit, not ExitCode: on wasm32-wasi, Rust 1.63's ExitCode turns every
+// failure into 1, and usage errors exit with 2.
+fn main() {
     let args: Vec<_> = std::env::args_os().collect();
     if args.len() != 2 {
-        eprint!("usage: checksum PATH\n");
-        return ExitCode::from(2);
+        eprintln!("usage: checksum PATH");
+        process::exit(2);
     }
     // The ABI takes UTF-8 paths; report any other path as the host would.
     let result = match args[1].to_str() {
@@ -50,12 +52,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok((hash, length)) => {
-            print!("checksum {:016x} bytes {}\n", hash, length);
-            ExitCode::SUCCESS
+            println!("checksum {:016x} bytes {}", hash, length);
         }
         Err((function, errno)) => {
-            eprint!("error: {} failed: errno {} ({})\n", function, errno.0, errno.name());
-            ExitCode::from(1)
+            eprintln!("error: {} failed: errno {} ({})", function, errno.0, errno.name());
+            process::exit(1);
         }
     }
 }

@@ -6,7 +6,7 @@
 mod mmap_wasi;
 
 use mmap_wasi::{Errno, Mapping};
-use std::process::ExitCode;
+use std::process;
 
 /// The failed ABI function's name and its errno.
 type Failure = (&'static str, Errno);
@@ -23,11 +23,13 @@ fn write(path: &str) -> Result<u64, Failure> {
     Ok(length)
 }
 
-fn main() -> ExitCode {
+// process::exit, not ExitCode: on wasm32-wasi, Rust 1.63's ExitCode turns every
+// failure into 1, and usage errors exit with 2.
+fn main() {
     let args: Vec<_> = std::env::args_os().collect();
     if args.len() != 2 {
-        eprint!("usage: write PATH\n");
-        return ExitCode::from(2);
+        eprintln!("usage: write PATH");
+        process::exit(2);
     }
     // The ABI takes UTF-8 paths; report any other path as the host would.
     let result = match args[1].to_str() {
@@ -36,12 +38,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(length) => {
-            print!("wrote {} bytes\n", length);
-            ExitCode::SUCCESS
+            println!("wrote {} bytes", length);
         }
         Err((function, errno)) => {
-            eprint!("error: {} failed: errno {} ({})\n", function, errno.0, errno.name());
-            ExitCode::from(1)
+            eprintln!("error: {} failed: errno {} ({})", function, errno.0, errno.name());
+            process::exit(1);
         }
     }
 }

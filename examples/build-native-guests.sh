@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds the C and Rust example guests for wasm32-wasi:
+#   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
+#   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
+# examples/rust/mmap_wasi.rs is the SDK module the others include, not a guest.
+#
+# Both toolchains are probed before anything is built; if either is missing this
+# prints what to install and exits 1. CLANG and RUSTC override the compilers.
+#
+# Debian's clang finds wasi-libc by itself (/usr/include/wasm32-wasi and
+# /usr/lib/wasm32-wasi), so no --sysroot is needed; a clang that does not (such as
+# upstream LLVM with wasi-sdk's sysroot) takes WASI_SYSROOT=<dir>. Debian's rustc is
+# called by its full path because a rustup toolchain earlier on PATH may have no
+# wasm32-wasi target.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CLANG=${CLANG:-clang}
+RUSTC=${RUSTC:-/usr/bin/rustc}
+# --strip-debug / strip=debuginfo: Debian's wasi-libc and Rust std carry DWARF that
+# would make each guest 5 to 50 times larger. The name section stays, for stack traces.
+CFLAGS=(--target=wasm32-wasi -O2 -Wall -Wextra -Wl,--strip-debug)
+RUSTFLAGS=(--target wasm32-wasi -O --edition 2021 -C strip=debuginfo)
+if [ -n "${WASI_SYSROOT:-}" ]; then CFLAGS+=("--sysroot=$WASI_SYSROOT"); fi
+
+probe_dir=$(mktemp -d)
+trap 'rm -rf "$probe_dir"' EXIT
+missing=0
+
+# C: compile and link a program that uses libc, which needs clang, wasm-ld (lld),
+# wasi-libc and the wasm32 compiler-rt builtins.
+printf '#include <stdio.h>\nint main(void) { puts("probe"); return 0; }\n' >"$probe_dir/probe.c"
+if ! command -v "$CLANG" >/dev/null 2>&1; then
+  echo "build-native-guests: no C compiler '$CLANG' for wasm32-wasi." >&2
+  echo "  Debian/Ubuntu: apt-get install clang lld wasi-libc libclang-rt-14-dev-wasm32" >&2
+  missing=1
+elif ! "$CLANG" "${CFLAGS[@]}" -o "$probe_dir/probe-c.wasm" "$probe_dir/probe.c" >"$probe_dir/c.log" 2>&1; then
+  major=$("$CLANG" -dumpversion 2>/dev/null | cut -d. -f1)
+  echo "build-native-guests: '$CLANG' cannot build a wasm32-wasi program:" >&2
+  sed 's/^/  | /' "$probe_dir/c.log" >&2
+  echo "  Debian/Ubuntu: apt-get install clang lld wasi-libc libclang-rt-${major:-14}-dev-wasm32" >&2
+  echo "  (wasm-ld comes from lld, the headers and libc from wasi-libc, the builtins from libclang-rt-N-dev-wasm32 for clang N)" >&2
+  missing=1
+fi
+
+# Rust: compile a program that uses std, which needs the wasm32-wasi standard library.
+printf 'fn main() { println!("probe"); }\n' >"$probe_dir/probe.rs"
+if ! command -v "$RUSTC" >/dev/null 2>&1; then
+  echo "build-native-guests: no Rust compiler '$RUSTC'." >&2
+  echo "  Debian/Ubuntu: apt-get install rustc libstd-rust-dev-wasm32" >&2
+  missing=1
+elif ! "$RUSTC" "${RUSTFLAGS[@]}" -o "$probe_dir/probe-rs.wasm" "$probe_dir/probe.rs" >"$probe_dir/rs.log" 2>&1; then
+  echo "build-native-guests: '$RUSTC' cannot build a wasm32-wasi program:" >&2
+  sed 's/^/  | /' "$probe_dir/rs.log" >&2
+  echo "  Debian/Ubuntu: apt-get install rustc libstd-rust-dev-wasm32 (then RUSTC=/usr/bin/rustc)" >&2
+  echo "  rustup: rustup target add wasm32-wasi, then RUSTC=\"\$(rustup which rustc)\" (Rust 1.83 or older)" >&2
+  missing=1
+fi
+
+if [ "$missing" -ne 0 ]; then
+  echo "build-native-guests: toolchain missing, nothing built." >&2
+  exit 1
+fi
+
+mkdir -p build/examples/c build/examples/rust
+for source in examples/c/*.c; do
+  out="build/examples/c/$(basename "$source" .c).wasm"
+  "$CLANG" "${CFLAGS[@]}" -o "$out" "$source"
+  echo "build-native-guests: $source -> $out"
+done
+for source in examples/rust/*.rs; do
+  [ "$(basename "$source")" = mmap_wasi.rs ] && continue
+  out="build/examples/rust/$(basename "$source" .rs).wasm"
+  "$RUSTC" "${RUSTFLAGS[@]}" -o "$out" "$source"
+  echo "build-native-guests: $source -> $out"
+done

@@ -1,0 +1,170 @@
+// Running guests: runGuest() and `mmap-wasi run` under node:wasi and @wasmer/wasi, with
+// the example guests in AssemblyScript, C and Rust.
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { runGuest } from "../build/lib/index.js";
+import { randomFillSync } from "node:crypto";
+import { tempDir } from "./helpers.js";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const cli = path.join(root, "build", "lib", "cli.js");
+const built = (...parts: string[]) => path.join(root, "build", ...parts);
+
+/** FNV-1a 64-bit, in two 32-bit halves (prime 2^40 + 0x1b3). */
+function fnv1a64(bytes: Uint8Array): string {
+  let hi = 0xcbf29ce4;
+  let lo = 0x84222325;
+  for (const byte of bytes) {
+    lo = (lo ^ byte) >>> 0;
+    const low = lo * 0x1b3;
+    hi = (Math.imul(hi, 0x1b3) + ((lo << 8) >>> 0) + Math.floor(low / 2 ** 32)) >>> 0;
+    lo = low >>> 0;
+  }
+  return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
+}
+
+function runCli(args: string[]) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000 });
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Whether a native example was built; in CI it must have been. */
+function nativeExample(language: string, name: string): string | undefined {
+  const file = built("examples", language, `${name}.wasm`);
+  if (fs.existsSync(file)) return file;
+  if (process.env.CI) assert.fail(`${file} was not built: .ci/run builds it with examples/build-native-guests.sh`);
+  return undefined;
+}
+
+describe("running guests", function () {
+  this.timeout(120_000);
+  let temp: ReturnType<typeof tempDir>;
+  let data: string;
+  let out: string;
+  let input: Buffer;
+  before(() => {
+    temp = tempDir("run");
+    data = temp.file("data");
+    out = temp.file("out");
+    fs.mkdirSync(data);
+    fs.mkdirSync(out);
+    input = randomFillSync(Buffer.alloc(2 * 1024 * 1024 + 12_345));
+    fs.writeFileSync(path.join(data, "input.bin"), input);
+  });
+  after(() => temp.remove());
+
+  for (const language of ["assemblyscript", "c", "rust"]) {
+    describe(`the ${language} examples`, () => {
+      for (const runtime of ["node", "wasmer"]) {
+        it(`checksum under ${runtime}: FNV-1a of the mapped file, as computed here`, function () {
+          const wasm = language === "assemblyscript" ? built("examples", language, "checksum.wasm") : nativeExample(language, "checksum");
+          if (!wasm) {
+            console.log(`      (skipped: build/examples/${language} not built; examples/build-native-guests.sh needs its toolchain)`);
+            return this.skip();
+          }
+          const result = runCli(["run", "--runtime", runtime, "--dir", `${data}::/data`, wasm, "--", "/data/input.bin"]);
+          assert.equal(result.stderr, "");
+          assert.equal(result.stdout, `checksum ${fnv1a64(input)} bytes ${input.length}\n`);
+          assert.equal(result.code, 0);
+        });
+
+        it(`write under ${runtime}: create, write, resize, flush reach the host file`, function () {
+          const wasm = language === "assemblyscript" ? built("examples", language, "write.wasm") : nativeExample(language, "write");
+          if (!wasm) {
+            console.log(`      (skipped: build/examples/${language} not built; examples/build-native-guests.sh needs its toolchain)`);
+            return this.skip();
+          }
+          const target = path.join(out, `${language}-${runtime}.bin`);
+          const result = runCli(["run", "--runtime", runtime, "--dir-rw", `${out}::/out`, wasm, "--", `/out/${path.basename(target)}`]);
+          assert.equal(result.stderr, "");
+          assert.equal(result.stdout, "wrote 8192 bytes\n");
+          assert.equal(result.code, 0);
+          const file = fs.readFileSync(target);
+          assert.equal(file.length, 8192);
+          assert.equal(file.subarray(0, 20).toString(), "hello, mapped world\n");
+          assert.equal(file.subarray(8000, 8005).toString(), "tail\n");
+        });
+      }
+    });
+  }
+
+  it("a guest errno reaches the guest, not a trap: checksum of a path outside the grant", () => {
+    const result = runCli(["run", "--dir", `${data}::/data`, built("examples", "assemblyscript", "checksum.wasm"), "--", "/etc/passwd"]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /errno 76 \(notcapable\)/);
+  });
+
+  for (const runtime of ["node", "wasmer"] as const) {
+    it(`runGuest (${runtime}): exit code, arguments and output through the given descriptors`, async () => {
+      const stdoutFile = temp.file(`stdout-${runtime}`);
+      const fd = fs.openSync(stdoutFile, "w");
+      try {
+        const result = await runGuest(built("examples", "assemblyscript", "checksum.wasm"), {
+          runtime, args: ["/data/input.bin"], grants: [{ guest: "/data", host: data }], stdout: fd,
+        });
+        assert.deepEqual(result, { exitCode: 0 });
+      } finally {
+        fs.closeSync(fd);
+      }
+      assert.equal(fs.readFileSync(stdoutFile, "utf8"), `checksum ${fnv1a64(input)} bytes ${input.length}\n`);
+      assert.deepEqual(await runGuest(built("guests", "exit7.wasm"), { runtime }), { exitCode: 7 });
+    });
+  }
+
+  describe("a guest that grows its memory to 256 MiB, then makes WASI calls", () => {
+    const expectDone = (result: ReturnType<typeof runCli>) => {
+      assert.equal(result.signal, null, `killed by ${result.signal}: ${result.stderr}`);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /memory 256 MiB, call 1900\ndone 8192000\n$/);
+      assert.doesNotMatch(result.stderr, /ExperimentalWarning/);
+    };
+
+    for (const runtime of ["node", "wasmer"]) {
+      it(`runs to completion under \`run --runtime ${runtime}\``, () => {
+        expectDone(runCli(["run", "--runtime", runtime, built("guests", "grow.wasm")]));
+      });
+    }
+
+    it("runs to completion under runGuest, with no ExperimentalWarning on stderr", () => {
+      const script = `
+        import { runGuest } from ${JSON.stringify(new URL("../build/lib/index.js", import.meta.url).href)};
+        const { exitCode } = await runGuest(${JSON.stringify(built("guests", "grow.wasm"))});
+        process.exitCode = exitCode;`;
+      const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 120_000 });
+      expectDone({ code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr });
+    });
+  });
+
+  describe("the run command", () => {
+    it("--help explains the options with an example", () => {
+      const result = runCli(["run", "--help"]);
+      assert.equal(result.code, 0);
+      for (const word of ["--dir HOST[::GUEST]", "--dir-rw", "--runtime node|wasmer", "--env KEY=VALUE", "Example:"]) {
+        assert.ok(result.stdout.includes(word), word);
+      }
+      assert.match(runCli(["--help"]).stdout, /run +run a WASI guest/);
+    });
+
+    it("exits with the guest's exit code", () => {
+      assert.equal(runCli(["run", built("guests", "exit7.wasm")]).code, 7);
+      assert.equal(runCli(["run", "--runtime", "wasmer", built("guests", "exit7.wasm")]).code, 7);
+    });
+
+    it("usage errors exit 2 with a hint; failures exit 1 naming the cause", () => {
+      for (const args of [["run"], ["run", "--bogus", "x.wasm"], ["run", "--runtime", "v8", "x.wasm"], ["run", "--dir", "a::rel", "x.wasm"], ["run", "--env", "NOVALUE", "x.wasm"], ["frobnicate"]]) {
+        const result = runCli(args);
+        assert.equal(result.code, 2, args.join(" "));
+        assert.match(result.stderr, /^mmap-wasi: .+\nRun 'mmap-wasi( run)? --help' for usage\.\n$/);
+      }
+      const missing = runCli(["run", temp.file("missing.wasm")]);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /^mmap-wasi: ENOENT: no such file or directory/);
+      const badGrant = runCli(["run", "--dir", `${temp.file("nope")}::/x`, built("guests", "exit7.wasm")]);
+      assert.equal(badGrant.code, 1);
+      assert.match(badGrant.stderr, /ENOENT/);
+    });
+  });
+});
