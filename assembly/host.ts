@@ -21,6 +21,7 @@ export { sliceRange, alignDown, alignUp, pieceLength, withinOneSegment, prefetch
 export { modeAllows } from "./core/modes";
 export { planAdvice, platformAction, actionChunk } from "./core/advice";
 export { isOperandNumber } from "./core/operands";
+export { withinMapBudget, actionSplitsMapping, mapHeadroom } from "./core/budget";
 
 const SLOT_OFFSET: usize = 0; // in: offset operand, or the size for prepareSize
 const SLOT_LENGTH: usize = 1; // in: length operand
@@ -128,7 +129,7 @@ export function nextPiece(pos: f64, end: f64, maxPiece: f64): f64 {
 // Constants the host reads instead of repeating them.
 export {
   PROCEED, NOTHING_TO_DO, INVALID_ARGUMENT, OUT_OF_BOUNDS, INVALID_MODE, CLOSED,
-  DISCARDS_PRIVATE_WRITES, VIEW_SPANS_SEGMENTS,
+  DISCARDS_PRIVATE_WRITES, VIEW_SPANS_SEGMENTS, MAP_COUNT_EXCEEDED, TRUNCATED,
 } from "./core/status";
 export {
   MODE_RO, MODE_RW, MODE_COW, MODE_CLOSED, OP_READ, OP_WRITE, OP_VIEW, OP_ADVISE, OP_FLUSH,

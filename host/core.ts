@@ -27,6 +27,8 @@ export interface CoreExports {
   platformAction(platform: number, advice: number): number;
   actionChunk(action: number, window: bigint, page: bigint): bigint;
   isOperandNumber(value: number): number;
+  withinMapBudget(used: number, adding: number, maxMapCount: number): number;
+  actionSplitsMapping(action: number): number;
   [constant: string]: unknown;
 }
 
@@ -53,6 +55,8 @@ export const Status = {
   closed: constant("CLOSED"),
   discardsPrivateWrites: constant("DISCARDS_PRIVATE_WRITES"),
   viewSpansSegments: constant("VIEW_SPANS_SEGMENTS"),
+  mapCountExceeded: constant("MAP_COUNT_EXCEEDED"),
+  truncated: constant("TRUNCATED"),
 } as const;
 
 export const Mode = {

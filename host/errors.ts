@@ -10,7 +10,9 @@ export type MmapErrorCode =
   | "ERR_MMAP_INVALID_MODE"
   | "ERR_MMAP_CLOSED"
   | "ERR_MMAP_DISCARDS_PRIVATE_WRITES"
-  | "ERR_MMAP_VIEW_SPANS_SEGMENTS";
+  | "ERR_MMAP_VIEW_SPANS_SEGMENTS"
+  | "ERR_MMAP_MAP_COUNT"
+  | "ERR_MMAP_TRUNCATED";
 
 export interface MmapErrorDetails {
   errno?: number;
@@ -48,6 +50,10 @@ const REFUSALS = new Map<number, [MmapErrorCode, string]>([
     "DontNeed on a copy-on-write mapping would discard its private writes; pass { allowDiscard: true } to accept that"]],
   [Status.viewSpansSegments, ["ERR_MMAP_VIEW_SPANS_SEGMENTS",
     "a zero-copy view cannot cross a 4 GiB segment boundary; use read() or readInto() to copy"]],
+  [Status.mapCountExceeded, ["ERR_MMAP_MAP_COUNT",
+    "the process would pass its limit on memory mappings (vm.max_map_count); close mappings, or advise larger ranges"]],
+  [Status.truncated, ["ERR_MMAP_TRUNCATED",
+    "the file was truncated beneath the mapping, so these bytes no longer exist"]],
 ]);
 
 /** The error for a refusal (negative status) from the core. */

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { Mode, platformCode } from "./core.js";
 import { MmapError, fromFsError } from "./errors.js";
-import { Mapping } from "./mapping.js";
+import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
 import { pageSize } from "./memory-mapped-file.js";
 import { guestCoreWasmPath } from "./paths.js";
 import { readAheadWindow } from "./readahead.js";
@@ -100,11 +100,12 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
 
   const failures = new Map<number, number>();
   const core = {} as GuestCore;
-  /** The core's id for an OS failure (a negative libuv error number), found by errno name. */
+  /** The core's id for a failure of Mapping: TRUNCATED, MAP_COUNT_EXCEEDED, or an OS error found by its errno name. */
   const failureId = (status: number): number => {
     let id = failures.get(status);
     if (id === undefined) {
-      const global = core[`FAIL_${getSystemErrorName(status)}`] ?? core.FAIL_OTHER;
+      const name = status === TRUNCATED ? "TRUNCATED" : status === MAP_COUNT_EXCEEDED ? "MAP_COUNT" : getSystemErrorName(status);
+      const global = core[`FAIL_${name}`] ?? core.FAIL_OTHER;
       id = (global as WebAssembly.Global).value as number;
       failures.set(status, id);
     }
@@ -172,13 +173,12 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
     }),
     close_file: guarded(closeFile),
     copy_out: guarded((slot: number, offset: number, guestPtr: number, len: number) => {
-      files[slot]!.mapping.copyOut(offset, len >>> 0, guest(), guestPtr >>> 0);
-      return 0;
+      const status = files[slot]!.mapping.copyOut(offset, len >>> 0, guest(), guestPtr >>> 0);
+      return status < 0 ? failureId(status) : 0;
     }),
     copy_in: guarded((slot: number, offset: number, guestPtr: number, len: number) => {
-      const start = guestPtr >>> 0;
-      files[slot]!.mapping.copyIn(offset, guest().subarray(start, start + (len >>> 0)));
-      return 0;
+      const status = files[slot]!.mapping.copyIn(offset, len >>> 0, guest(), guestPtr >>> 0);
+      return status < 0 ? failureId(status) : 0;
     }),
     advise: guarded((slot: number, start: number, end: number, action: number) => {
       const file = files[slot]!;
@@ -300,14 +300,24 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
   return opened;
 }
 
-/** Keeps `fd` only if it is a regular file that (on Linux, checked again after the open) lies beneath `base`. */
+// File systems whose "regular files" are views of the kernel, not data: never mapped.
+const PSEUDO_FILE_SYSTEMS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */]);
+
+/**
+ * Keeps `fd` only if it is an ordinary regular file beneath `base`: not a folder, device,
+ * FIFO or socket, not a file of /proc or /sys, and with no second name (a hard link)
+ * that could lie outside the grant. On Linux the open file's own path is checked again,
+ * which catches a folder swapped for a link between the check and the open.
+ */
 function checkedDescriptor(base: string, fd: number): Opened | Refusal {
   try {
     const stats = fs.fstatSync(fd);
     let refusal: Refusal | undefined = stats.isDirectory() ? "FAIL_EISDIR" : stats.isFile() ? undefined : "FAIL_NOT_REGULAR";
-    // A folder swapped for a link between the check and the open shows here.
-    if (!refusal && process.platform === "linux" && !isBeneath(base, fs.readlinkSync(`/proc/self/fd/${fd}`))) {
-      refusal = "FAIL_OUTSIDE_GRANT";
+    if (!refusal && stats.nlink > 1) refusal = "FAIL_OUTSIDE_GRANT";
+    if (!refusal && process.platform === "linux") {
+      const opened = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      if (!isBeneath(base, opened)) refusal = "FAIL_OUTSIDE_GRANT";
+      else if (PSEUDO_FILE_SYSTEMS.has(fs.statfsSync(opened).type)) refusal = "FAIL_NOT_REGULAR";
     }
     if (!refusal) return { fd, size: stats.size, dev: stats.dev };
     fs.closeSync(fd);

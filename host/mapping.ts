@@ -1,22 +1,55 @@
 // The segments of one mapped file and the operations on them, shared by
 // MemoryMappedFile and the guest imports. Callers pass ranges the core has checked;
-// failures come back as negative libuv error numbers, for the caller to report in its
-// own way (an MmapError for Node callers, an errno for guests).
+// failures come back as negative numbers: libuv error numbers from the OS, or
+// TRUNCATED / MAP_COUNT_EXCEEDED below. Each caller reports them in its own way (an
+// MmapError for Node callers, an errno for guests).
+import { readFileSync } from "node:fs";
 import { SEGMENT_SIZE, coreExports } from "./core.js";
 import { native } from "./native.js";
 
 type PieceOperation = (segment: ArrayBuffer, offset: number, length: number, position: number) => number;
 
+/** A copy hit a part of the file that was truncated beneath the mapping. */
+export const TRUNCATED = native.TRUNCATED;
+/** Mapping, or splitting a mapping by advice, would pass the process's area limit. */
+export const MAP_COUNT_EXCEEDED = TRUNCATED - 1;
+
+/** vm.max_map_count, or 0 where there is no such limit to respect. */
+const maxMapCount = (() => {
+  if (process.platform !== "linux") return 0;
+  try {
+    return Number.parseInt(readFileSync("/proc/sys/vm/max_map_count", "latin1"), 10) || 0;
+  } catch {
+    return 0;
+  }
+})();
+
+/** Areas that range advice split off, in every live mapping (see adviseSplits). */
+let splitAreas = 0;
+/** Gives back the areas of mappings dropped without unmap(), once they are collected. */
+const droppedSplits = new FinalizationRegistry<Set<number>>((boundaries) => {
+  splitAreas -= boundaries.size;
+});
+
+function withinBudget(adding: number): boolean {
+  return coreExports.withinMapBudget(native.liveRegions() + splitAreas, adding, maxMapCount) >= 0;
+}
+
 export class Mapping {
   /** Bytes mapped; 0 once unmapped. */
   length = 0;
   #segments: ArrayBuffer[] = [];
-  #bytes: Uint8Array[] = [];
+  /**
+   * Page offsets where range advice that changes the kernel's area flags starts or ends:
+   * each may split an area in two. Cleared when advice covers the whole mapping again.
+   */
+  #boundaries = new Set<number>();
 
   constructor(readonly mode: number) {}
 
   /** Maps `size` bytes of `fd` as consecutive segments; returns 0 or a failure. */
   map(fd: number, size: number): number {
+    if (!withinBudget(Math.ceil(size / SEGMENT_SIZE))) return MAP_COUNT_EXCEEDED;
     for (let position = 0; position < size;) {
       const length = coreExports.nextPiece(position, size, 0);
       const segment = native.map(fd, position, length, this.mode);
@@ -25,7 +58,6 @@ export class Mapping {
         return segment;
       }
       this.#segments.push(segment);
-      this.#bytes.push(new Uint8Array(segment));
       position += length;
     }
     this.length = size;
@@ -36,8 +68,8 @@ export class Mapping {
   unmap(): number {
     const segments = this.#segments;
     this.#segments = [];
-    this.#bytes = [];
     this.length = 0;
+    this.#clearSplits();
     let failure = 0;
     for (const segment of segments) failure = native.unmap(segment) || failure;
     return failure;
@@ -61,47 +93,31 @@ export class Mapping {
     return new Uint8Array(this.#segments[index]!, position - index * SEGMENT_SIZE, count);
   }
 
-  /** A copy of `[position, position + count)`. */
-  slice(position: number, count: number): Uint8Array {
+  /** Copies `[position, position + count)` into `target` at `targetOffset`; 0 or a failure. */
+  copyOut(position: number, count: number, target: Uint8Array, targetOffset: number): number {
     const index = Math.floor(position / SEGMENT_SIZE);
     const at = position - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) return this.#bytes[index]!.slice(at, at + count);
-    const copy = new Uint8Array(count);
-    this.copyOut(position, count, copy, 0);
-    return copy;
+    if (at + count <= SEGMENT_SIZE) return native.copyOut(this.#segments[index]!, at, count, target, targetOffset);
+    return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
+      native.copyOut(segment, pieceAt, length, target, targetOffset + piecePosition - position));
   }
 
-  /** Copies `[position, position + count)` into `target` at `targetOffset`. */
-  copyOut(position: number, count: number, target: Uint8Array, targetOffset: number): void {
+  /** Copies `count` bytes of `source` from `sourceOffset` into the mapping at `position`; 0 or a failure. */
+  copyIn(position: number, count: number, source: Uint8Array, sourceOffset: number): number {
     const index = Math.floor(position / SEGMENT_SIZE);
     const at = position - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) {
-      target.set(this.#bytes[index]!.subarray(at, at + count), targetOffset);
-      return;
-    }
-    this.eachPiece(position, position + count, 0, (_segment, pieceAt, length, piecePosition) => {
-      target.set(this.#bytesAt(piecePosition).subarray(pieceAt, pieceAt + length), targetOffset + piecePosition - position);
-      return 0;
-    });
+    if (at + count <= SEGMENT_SIZE) return native.copyIn(this.#segments[index]!, at, count, source, sourceOffset);
+    return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
+      native.copyIn(segment, pieceAt, length, source, sourceOffset + piecePosition - position));
   }
 
-  /** Copies `source` into the mapping at `position`. */
-  copyIn(position: number, source: Uint8Array): void {
-    const index = Math.floor(position / SEGMENT_SIZE);
-    const at = position - index * SEGMENT_SIZE;
-    if (at + source.length <= SEGMENT_SIZE) {
-      this.#bytes[index]!.set(source, at);
-      return;
-    }
-    this.eachPiece(position, position + source.length, 0, (_segment, pieceAt, length, piecePosition) => {
-      const from = piecePosition - position;
-      this.#bytesAt(piecePosition).set(source.subarray(from, from + length), pieceAt);
-      return 0;
-    });
-  }
-
-  /** Advice over a page-aligned range, in pieces of at most the core's size for `action`. */
+  /**
+   * Advice over a page-aligned range, in pieces of at most the core's size for `action`.
+   * Advice that splits the kernel's areas is refused once the process's budget of areas
+   * is spent (a million scattered calls would otherwise exhaust vm.max_map_count).
+   */
   advise(start: number, end: number, action: number, readAheadWindow: number, pageSize: number): number {
+    if (coreExports.actionSplitsMapping(action) && !this.#recordSplits(start, end, pageSize)) return MAP_COUNT_EXCEEDED;
     const maxPiece = coreExports.actionPiece(action, readAheadWindow, pageSize);
     return this.eachPiece(start, end, maxPiece, (segment, at, length) => native.advise(segment, at, length, action));
   }
@@ -140,7 +156,27 @@ export class Mapping {
     return this.eachPiece(start, end, 0, native.unlock);
   }
 
-  #bytesAt(position: number): Uint8Array {
-    return this.#bytes[Math.floor(position / SEGMENT_SIZE)]!;
+  /** Notes the area boundaries advice on `[start, end)` makes; false if over budget. */
+  #recordSplits(start: number, end: number, pageSize: number): boolean {
+    const mappedEnd = Math.ceil(this.length / pageSize) * pageSize;
+    if (start === 0 && end >= mappedEnd) {
+      // The whole mapping has the same flags again: the kernel merges its areas.
+      this.#clearSplits();
+      return true;
+    }
+    const added = [start, end].filter((at) => at !== 0 && at < mappedEnd && !this.#boundaries.has(at));
+    if (added.length === 0) return true;
+    if (!withinBudget(added.length)) return false;
+    if (this.#boundaries.size === 0) droppedSplits.register(this, this.#boundaries, this);
+    for (const at of added) this.#boundaries.add(at);
+    splitAreas += added.length;
+    return true;
+  }
+
+  #clearSplits(): void {
+    if (this.#boundaries.size === 0) return;
+    splitAreas -= this.#boundaries.size;
+    this.#boundaries.clear();
+    droppedSplits.unregister(this);
   }
 }

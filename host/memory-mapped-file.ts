@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { ACTION_NONE, Mode, Op, Status, checked, coreExports, platformCode, prepareRange, prepareSize } from "./core.js";
 import { MmapError, fromFsError, osError, osErrorNamed, refusal } from "./errors.js";
-import { Mapping } from "./mapping.js";
+import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
 import { native } from "./native.js";
 import { readAheadWindow } from "./readahead.js";
 import type { AdviseOptions, MmapAdvice } from "./advice.js";
@@ -138,7 +138,9 @@ export class MemoryMappedFile {
   /** A copy of `length` bytes from `offset`. */
   read(offset: number | bigint, length: number | bigint): Uint8Array {
     if (this.#prepare(Op.read, offset, length, "read") === Status.nothingToDo) return new Uint8Array(0);
-    return this.#mapping.slice(checked.start(), checked.count());
+    const copy = new Uint8Array(checked.count());
+    this.#check(this.#mapping.copyOut(checked.start(), copy.length, copy, 0), "read");
+    return copy;
   }
 
   /**
@@ -151,7 +153,7 @@ export class MemoryMappedFile {
     }
     if (this.#prepare(Op.read, offset, undefined, "readInto", true) === Status.nothingToDo) return 0;
     const count = Math.min(checked.count(), target.length);
-    this.#mapping.copyOut(checked.start(), count, target, 0);
+    this.#check(this.#mapping.copyOut(checked.start(), count, target, 0), "read");
     return count;
   }
 
@@ -162,7 +164,7 @@ export class MemoryMappedFile {
       : undefined;
     const status = this.#prepare(Op.write, offset, source ? source.length : Number.NaN, "write");
     if (status === Status.nothingToDo || !source) return;
-    this.#mapping.copyIn(checked.start(), source);
+    this.#check(this.#mapping.copyIn(checked.start(), source.length, source, 0), "write");
   }
 
   /**
@@ -279,8 +281,10 @@ export class MemoryMappedFile {
 
   /** Passes a success through; turns a failure of `syscall` into an MmapError. */
   #check(status: number, syscall: string): number {
-    if (status < 0) throw osError(status, syscall, this.path);
-    return status;
+    if (status >= 0) return status;
+    if (status === TRUNCATED) throw refusal(Status.truncated, syscall, this.path);
+    if (status === MAP_COUNT_EXCEEDED) throw refusal(Status.mapCountExceeded, syscall, this.path);
+    throw osError(status, syscall, this.path);
   }
 
   #closeFd(): void {

@@ -15,14 +15,24 @@ export interface NativeAddon {
   unlock(buffer: ArrayBuffer, offset: number, length: number): number;
   adviseFile(fd: number, offset: number, length: number, advice: number): number;
   pageSize(): number;
+  /** Copies `length` bytes of the mapping at `offset` into `target` at `targetOffset`. */
+  copyOut(buffer: ArrayBuffer, offset: number, length: number, target: Uint8Array, targetOffset: number): number;
+  /** Copies `length` bytes of `source` from `sourceOffset` into the mapping at `offset`. */
+  copyIn(buffer: ArrayBuffer, offset: number, length: number, source: Uint8Array, sourceOffset: number): number;
+  /** Segments mapped and not yet unmapped, in the whole process. */
+  liveRegions(): number;
+  /** Status of a copy that hit a part of the file truncated beneath the mapping. */
+  readonly TRUNCATED: number;
 }
 
 function loadAddon(): NativeAddon {
+  // MMAP_WASI_ADDON_PATH loads another build of the addon (the sanitizer build in CI).
+  const path = process.env.MMAP_WASI_ADDON_PATH || addonPath;
   try {
-    return createRequire(import.meta.url)(addonPath) as NativeAddon;
+    return createRequire(import.meta.url)(path) as NativeAddon;
   } catch (cause) {
     throw new Error(
-      `mmap-wasi: the native addon is not built (${addonPath}). ` +
+      `mmap-wasi: the native addon is not built (${path}). ` +
         "Run `npm rebuild mmap-wasi` (or `npm install` in a checkout); it needs python3, " +
         "make and a C++ compiler, and npm may ask you to approve the install script " +
         "(`npm install-scripts approve mmap-wasi`).",

@@ -7,6 +7,9 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <atomic>
+#include <mutex>
+
 #include "platform.h"
 
 namespace mmap_wasi {
@@ -23,9 +26,14 @@ struct Region {
   bool unmapWhenUnpinned;  // unmap() came while pinned: finish it when the last pin goes
 };
 
+// Regions mapped and not yet unmapped, in every thread: the host keeps it below
+// vm.max_map_count, which the JavaScript engine needs room under too.
+std::atomic<int64_t> live_regions{0};
+
 Status Release(Region* region) {
   if (!region->mapped) return 0;
   region->mapped = false;
+  live_regions--;
   // SAFETY: address and length are exactly what MapFile returned, and `mapped` was true,
   // so this is the first and only unmap of this region.
   return UnmapFile(region->address, region->length);
@@ -98,6 +106,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   if (status != 0) return Result(env, status);
 
   auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false};
+  live_regions++;
   napi_value buffer = nullptr;
   // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
   // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
@@ -238,6 +247,46 @@ Napi::Value AdviseFileCall(const Napi::CallbackInfo& info) {
   return Result(info.Env(), AdviseFile(fd, offset, length, advice));
 }
 
+// The bytes of a Uint8Array argument, or false if it is not one or [offset, offset +
+// length) does not fit in it.
+bool BytesOf(const Napi::Value& value, size_t offset, size_t length, char** bytes) {
+  if (!value.IsTypedArray()) return false;
+  napi_typedarray_type type;
+  size_t size = 0;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(value.Env(), value, &type, &size, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array || offset > size || length > size - offset) {
+    return false;
+  }
+  *bytes = static_cast<char*>(data) + offset;
+  return true;
+}
+
+// copyOut(buffer, offset, length, target, targetOffset) -> status: mapping to target.
+Napi::Value CopyOut(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  char* target = nullptr;
+  if (!BytesOf(info[3], SizeArg(info, 4), span.length, &target)) return Result(info.Env(), UV_EINVAL);
+  // SAFETY: the span lies in a live region and the target range in the Uint8Array; a
+  // fault in the span (file truncated) is caught and becomes kTruncated.
+  return Result(info.Env(), GuardedCopy(target, span.address, span.length, span.address));
+}
+
+// copyIn(buffer, offset, length, source, sourceOffset) -> status: source to mapping.
+Napi::Value CopyIn(const Napi::CallbackInfo& info) {
+  Span span = SpanOf(info);
+  if (span.status != 0) return Result(info.Env(), span.status);
+  char* source = nullptr;
+  if (!BytesOf(info[3], SizeArg(info, 4), span.length, &source)) return Result(info.Env(), UV_EINVAL);
+  // SAFETY: as in CopyOut; here the span is the destination.
+  return Result(info.Env(), GuardedCopy(span.address, source, span.length, span.address));
+}
+
+Napi::Value LiveRegions(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(live_regions.load()));
+}
+
 Napi::Value PageSizeCall(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(PageSize()));
 }
@@ -253,6 +302,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
   exports.Set("adviseFile", Napi::Function::New(env, AdviseFileCall, "adviseFile"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeCall, "pageSize"));
+  exports.Set("copyOut", Napi::Function::New(env, CopyOut, "copyOut"));
+  exports.Set("copyIn", Napi::Function::New(env, CopyIn, "copyIn"));
+  exports.Set("liveRegions", Napi::Function::New(env, LiveRegions, "liveRegions"));
+  exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));
+  static std::once_flag guard_installed;
+  std::call_once(guard_installed, InstallFaultGuard);
   return exports;
 }
 

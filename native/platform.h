@@ -13,6 +13,10 @@ namespace mmap_wasi {
 
 using Status = int;  // 0 on success, a negative libuv error number on failure
 
+// The file shrank beneath the mapping, so the bytes of a copy are gone. Below every libuv
+// error number, so it cannot be mistaken for one.
+constexpr Status kTruncated = -1000001;
+
 // Numbered as the guest ABI numbers them (assembly/core/modes.ts).
 enum class Mode : int { kReadOnly = 0, kReadWrite = 1, kCopyOnWrite = 2 };
 
@@ -59,6 +63,12 @@ Status CountResidentPages(void* address, size_t length, uint64_t* resident);
 Status LockRange(void* address, size_t length, Mode mode);
 Status UnlockRange(void* address, size_t length);
 Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice);
+
+// Copies `length` bytes; `mapped` is whichever of the two is inside a mapping. A fault
+// there because the file was truncated (SIGBUS) ends the copy with kTruncated instead of
+// the process. Once at start-up, InstallFaultGuard sets up what that needs.
+Status GuardedCopy(void* destination, const void* source, size_t length, const void* mapped);
+void InstallFaultGuard();
 
 }  // namespace mmap_wasi
 

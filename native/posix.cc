@@ -1,9 +1,13 @@
 // Linux, macOS and FreeBSD: the platform interface on mmap and friends.
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <vector>
 
 #include "platform.h"
@@ -61,7 +65,72 @@ using MincoreByte = unsigned char;
 using MincoreByte = char;
 #endif
 
+// The copy in progress on this thread, if any: where a fault means "truncated", and where
+// to jump back to. Set only around the memcpy in GuardedCopy.
+struct GuardedRange {
+  const char* begin;
+  const char* end;
+  sigjmp_buf* resume;
+};
+// volatile: memcpy is a builtin the compiler knows does not read it, so without this
+// the store before the copy would be dropped as dead.
+thread_local GuardedRange* volatile active_copy = nullptr;
+struct sigaction previous_sigbus;
+
+void RestoreAndReraise(int signal_number) {
+  sigaction(signal_number, &previous_sigbus, nullptr);
+  raise(signal_number);
+}
+
+// SIGBUS inside a guarded copy jumps back out of it; any other SIGBUS goes to whichever
+// handler was there before ours, or gets the default action (the process dies, as it
+// would have without this library).
+void OnSigbus(int signal_number, siginfo_t* info, void* context) {
+  GuardedRange* copy = active_copy;
+  const char* address = static_cast<const char*>(info->si_addr);
+  if (copy != nullptr && address >= copy->begin && address < copy->end) {
+    siglongjmp(*copy->resume, 1);
+  }
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    previous_sigbus.sa_sigaction(signal_number, info, context);
+  } else if (previous_sigbus.sa_handler == SIG_IGN) {
+    return;
+  } else if (previous_sigbus.sa_handler == SIG_DFL) {
+    RestoreAndReraise(signal_number);
+  } else {
+    previous_sigbus.sa_handler(signal_number);
+  }
+}
+
 }  // namespace
+
+void InstallFaultGuard() {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = OnSigbus;
+  sigemptyset(&action.sa_mask);
+  // SA_NODEFER: leaving the handler by siglongjmp must not leave SIGBUS blocked, and
+  // restoring the mask on every copy would cost a system call each time.
+  action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+  sigaction(SIGBUS, &action, &previous_sigbus);
+}
+
+Status GuardedCopy(void* destination, const void* source, size_t length, const void* mapped) {
+  sigjmp_buf resume;
+  GuardedRange range{static_cast<const char*>(mapped), static_cast<const char*>(mapped) + length, &resume};
+  // active_copy is set before the copy and cleared on both ways out, so the handler
+  // never jumps into a frame that has returned.
+  if (sigsetjmp(resume, 0) != 0) {
+    active_copy = nullptr;
+    return kTruncated;
+  }
+  active_copy = &range;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  memcpy(destination, source, length);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  active_copy = nullptr;
+  return 0;
+}
 
 size_t PageSize() {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
@@ -110,8 +179,11 @@ Status LockRange(void* address, size_t length, Mode mode) {
     if (errno != EINVAL) return LastError();
     // Kernels before 5.14 lack MADV_POPULATE_READ: read one byte of each page instead.
     const size_t page = PageSize();
-    const volatile char* bytes = static_cast<const volatile char*>(address);
-    for (size_t at = 0; at < length; at += page) (void)bytes[at];
+    char byte;
+    for (size_t at = 0; at < length; at += page) {
+      const Status status = GuardedCopy(&byte, static_cast<const char*>(address) + at, 1, static_cast<const char*>(address) + at);
+      if (status != 0) return status;
+    }
     return 0;
   }
 #else

@@ -2,6 +2,8 @@
 // so the package still installs and fails with a clear ENOSYS instead of at build time.
 #include <uv.h>
 
+#include <cstring>
+
 #include "platform.h"
 
 namespace mmap_wasi {
@@ -18,5 +20,10 @@ Status CountResidentPages(void*, size_t, uint64_t*) { return kNotSupported; }
 Status LockRange(void*, size_t, Mode) { return kNotSupported; }
 Status UnlockRange(void*, size_t) { return kNotSupported; }
 Status AdviseFile(int, uint64_t, uint64_t, FileAdvice) { return kNotSupported; }
+void InstallFaultGuard() {}
+Status GuardedCopy(void* destination, const void* source, size_t length, const void*) {
+  std::memcpy(destination, source, length);  // nothing can be mapped here
+  return 0;
+}
 
 }  // namespace mmap_wasi

@@ -38,6 +38,8 @@ export const FAIL_OUTSIDE_GRANT: i32 = -100;
 export const FAIL_NOT_REGULAR: i32 = -101;
 /** The file shrank beneath the mapping: the bytes are gone. */
 export const FAIL_TRUNCATED: i32 = -102;
+/** Mapping would take the process past its limit on mapping areas (vm.max_map_count). */
+export const FAIL_MAP_COUNT: i32 = -103;
 
 /** The errno a guest sees for a host result: 0 stays success, failures are chosen here. */
 export function errnoOfHostResult(result: i32): i32 {
@@ -50,7 +52,8 @@ export function errnoOfHostResult(result: i32): i32 {
     case FAIL_ENOTDIR: return ERRNO_NOENT;
     case FAIL_EISDIR: return ERRNO_ISDIR;
     case FAIL_ENOMEM:
-    case FAIL_EAGAIN: return ERRNO_NOMEM;
+    case FAIL_EAGAIN:
+    case FAIL_MAP_COUNT: return ERRNO_NOMEM;
     case FAIL_EMFILE:
     case FAIL_ENFILE: return ERRNO_MFILE;
     // A symbolic link where none may be followed is a way out of the sandbox.

@@ -14,3 +14,7 @@ export const CLOSED: i32 = -4;
 export const DISCARDS_PRIVATE_WRITES: i32 = -5;
 /** A zero-copy view was asked for across two segments (only copies may cross them). */
 export const VIEW_SPANS_SEGMENTS: i32 = -6;
+/** The process would exceed the kernel's limit on mapping areas (vm.max_map_count). */
+export const MAP_COUNT_EXCEEDED: i32 = -7;
+/** The file shrank beneath the mapping: the bytes of a copy are gone. */
+export const TRUNCATED: i32 = -8;
