@@ -1,0 +1,285 @@
+// No crash, no escape, nothing lost: truncation beneath a mapping, resource exhaustion,
+// sandbox escapes, and durability under SIGKILL.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { MemoryMappedFile, MmapAdvice, MmapError, createMmapImports } from "../build/lib/index.js";
+import { MiB, isLinux, mapsLineCount, tempDir } from "./helpers.js";
+
+const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
+const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
+
+function expectCode(run: () => unknown, code: string): void {
+  assert.throws(run, (error: unknown) => error instanceof MmapError && error.code === code);
+}
+
+/** A probe guest (tests/guests/probe.ts) with an `open` that takes a path string. */
+function probe(grants: Parameters<typeof createMmapImports>[0]) {
+  const mmap = createMmapImports(grants);
+  const instance = new WebAssembly.Instance(probeModule, mmap.imports as unknown as WebAssembly.Imports);
+  mmap.attach(instance);
+  const g = instance.exports as unknown as Record<string, (...args: never[]) => number> & { memory: WebAssembly.Memory };
+  g.grow!(16 as never);
+  const open = (guestPath: string | Uint8Array, mode: number): [number, number] => {
+    const bytes = typeof guestPath === "string" ? Buffer.from(guestPath) : guestPath;
+    new Uint8Array(g.memory.buffer).set(bytes, 0x1000);
+    const errno = g.open!(0x1000 as never, bytes.length as never, mode as never, 0x100 as never);
+    return [errno, new DataView(g.memory.buffer).getUint32(0x100, true)];
+  };
+  const read = (handle: number, offset: bigint, len: number): [number, string] => {
+    const errno = g.read!(handle as never, offset as never, 0x10000 as never, len as never);
+    return [errno, Buffer.from(new Uint8Array(g.memory.buffer, 0x10000, len)).toString("latin1")];
+  };
+  return { g, mmap, open, read };
+}
+
+const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nomem: 48, notcapable: 76 };
+
+(isLinux ? describe : describe.skip)("hardening", function () {
+  this.timeout(300_000);
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => { temp = tempDir("hard"); });
+  afterEach(() => temp.remove());
+
+  describe("a file truncated beneath the mapping (by another process)", () => {
+    const shrink = (file: string, size: number) => {
+      const result = spawnSync("truncate", ["-s", String(size), file]);
+      assert.equal(result.status, 0, String(result.stderr));
+    };
+
+    for (const mode of ["ro", "rw", "cow"] as const) {
+      it(`${mode}: read, readInto and write are ERR_MMAP_TRUNCATED, not SIGBUS; what is left still works`, () => {
+        const file = temp.file(`t-${mode}`);
+        fs.writeFileSync(file, Buffer.alloc(64 * 1024, 0x61));
+        const mapping = { ro: MemoryMappedFile.openRo, rw: MemoryMappedFile.openRw, cow: MemoryMappedFile.openCow }[mode](file);
+        shrink(file, 4096);
+        expectCode(() => mapping.read(60_000, 10), "ERR_MMAP_TRUNCATED");
+        expectCode(() => mapping.read(4000, 200), "ERR_MMAP_TRUNCATED");
+        expectCode(() => mapping.readInto(8192, new Uint8Array(16)), "ERR_MMAP_TRUNCATED");
+        if (mode !== "ro") expectCode(() => mapping.write(20_000, Buffer.from("x")), "ERR_MMAP_TRUNCATED");
+        assert.equal(Buffer.from(mapping.read(0, 4)).toString(), "aaaa");
+        mapping.advise(0, mapping.length, MmapAdvice.WillNeed);
+        mapping.flush();
+        mapping.close();
+      });
+    }
+
+    it("a guest's read and write get errno io", () => {
+      const dir = temp.file("grant");
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "f"), Buffer.alloc(32 * 1024, 1));
+      const guest = probe({ grants: [{ guest: "/g", host: dir, access: "rw" }] });
+      const [errno, handle] = guest.open("/g/f", 1);
+      assert.equal(errno, E.success);
+      shrink(path.join(dir, "f"), 100);
+      assert.equal(guest.read(handle, 20_000n, 8)[0], E.io);
+      assert.equal(guest.g.write!(handle as never, 16_384n as never, 0x10000 as never, 4 as never), E.io);
+      assert.deepEqual(guest.read(handle, 0n, 2), [E.success, "\x01\x01"]);
+      guest.mmap.close();
+    });
+
+    it("a fault outside our copies is not swallowed: direct view access still gets SIGBUS", () => {
+      const file = temp.file("direct");
+      const script = `
+        import { MemoryMappedFile } from ${JSON.stringify(libraryUrl)};
+        import { truncateSync } from "node:fs";
+        const mapping = MemoryMappedFile.openRw(${JSON.stringify(file)});
+        truncateSync(${JSON.stringify(file)}, 0);
+        try { mapping.read(8192, 1); } catch (error) { console.log(error.code); }
+        console.log(mapping.view()[8192]);`;
+      fs.writeFileSync(file, Buffer.alloc(16_384));
+      const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+      assert.equal(result.stdout, "ERR_MMAP_TRUNCATED\n", "the guarded copy is caught first");
+      assert.equal(result.signal, "SIGBUS", "the unguarded access reaches the default action");
+    });
+  });
+
+  describe("resource exhaustion", () => {
+    it("a million Random/Sequential calls on scattered small ranges of one mapping do not crash", () => {
+      const file = temp.file("scatter");
+      const size = 256 * MiB;
+      fs.writeFileSync(file, "");
+      fs.truncateSync(file, size);
+      const mapping = MemoryMappedFile.openRo(file);
+      const pages = size / 4096;
+      let refused = 0;
+      let state = 12345;
+      for (let i = 0; i < 1_000_000; i++) {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        try {
+          mapping.advise((state % pages) * 4096 + 7, 100, i % 2 ? MmapAdvice.Random : MmapAdvice.Sequential);
+        } catch (error) {
+          assert.equal((error as MmapError).code, "ERR_MMAP_MAP_COUNT");
+          refused++;
+        }
+      }
+      assert.ok(refused > 0, "scattered advice must hit the budget");
+      assert.ok(mapsLineCount() < 65_530 - 4000, `maps lines: ${mapsLineCount()}`);
+      // The process stays healthy: the engine can still allocate, and once the split
+      // mapping is advised as a whole (the kernel merges its areas) or closed, mapping works.
+      assert.equal(Buffer.alloc(64 * MiB, 1).length, 64 * MiB);
+      mapping.advise(0, size, MmapAdvice.Normal);
+      mapping.advise(4096, 4096, MmapAdvice.Random);
+      const other = MemoryMappedFile.createRw(temp.file("after"), 4096);
+      other.close();
+      mapping.close();
+    });
+
+    it("mapping more than vm.max_map_count allows gives ERR_MMAP_MAP_COUNT, not a dead process", () => {
+      const file = temp.file("many");
+      fs.writeFileSync(file, Buffer.alloc(4096, 1));
+      const limit = Number(fs.readFileSync("/proc/sys/vm/max_map_count", "utf8"));
+      const open: MemoryMappedFile[] = [];
+      let error: unknown;
+      try {
+        for (let i = 0; i <= limit; i++) open.push(MemoryMappedFile.openRo(file));
+      } catch (caught) {
+        error = caught;
+      }
+      assert.ok(error instanceof MmapError && error.code === "ERR_MMAP_MAP_COUNT", String(error));
+      assert.match((error as Error).message, /vm\.max_map_count/);
+      assert.ok(open.length > limit / 2, `refused already after ${open.length} mappings`);
+      assert.equal(Buffer.alloc(32 * MiB).length, 32 * MiB, "the engine can still get memory");
+      for (const mapping of open) mapping.close();
+      MemoryMappedFile.openRo(file).close();
+    });
+
+    it("a guest at maxHandles or maxMappedBytes gets mfile / nomem, and the host stays healthy", () => {
+      const dir = temp.file("limits");
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "f"), Buffer.alloc(1000));
+      const guest = probe({ grants: [{ guest: "/d", host: dir }], limits: { maxHandles: 64, maxMappedBytes: 50_000 } });
+      const seen = new Map<number, number>();
+      for (let i = 0; i < 500; i++) {
+        const [errno] = guest.open("/d/f", 0);
+        seen.set(errno, (seen.get(errno) ?? 0) + 1);
+      }
+      assert.equal(seen.get(E.success), 50, "50 × 1000 bytes fit in 50,000");
+      assert.equal(seen.get(E.nomem), 450);
+      const many = probe({ grants: [{ guest: "/d", host: dir }], limits: { maxHandles: 64 } });
+      for (let i = 0; i < 64; i++) assert.equal(many.open("/d/f", 0)[0], E.success);
+      assert.equal(many.open("/d/f", 0)[0], E.mfile);
+      guest.mmap.close();
+      many.mmap.close();
+      MemoryMappedFile.openRo(path.join(dir, "f")).close();
+    });
+  });
+
+  describe("sandbox escapes", () => {
+    let data: string;
+    let outside: string;
+    beforeEach(() => {
+      data = temp.file("data");
+      outside = temp.file("outside");
+      fs.mkdirSync(data);
+      fs.mkdirSync(outside);
+      fs.writeFileSync(path.join(data, "real.txt"), "real");
+      fs.writeFileSync(path.join(outside, "secret"), "secret");
+    });
+
+    it("a symbolic link swapped between check and open never yields the outside file", async () => {
+      fs.symlinkSync("real.txt", path.join(data, "swap"));
+      const flipper = spawn(process.execPath, ["-e", `
+        const fs = require("node:fs");
+        const link = ${JSON.stringify(path.join(data, "swap"))};
+        const targets = ["real.txt", ${JSON.stringify(path.join(outside, "secret"))}];
+        for (let i = 0; ; i++) {
+          try { fs.symlinkSync(targets[i % 2], link + ".new"); fs.renameSync(link + ".new", link); } catch {}
+        }`], { stdio: "ignore" });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const guest = probe({ grants: [{ guest: "/data", host: data }] });
+        const outcomes = new Map<string, number>();
+        for (let i = 0; i < 3000; i++) {
+          const [errno, handle] = guest.open("/data/swap", 0);
+          let outcome = `errno ${errno}`;
+          if (errno === E.success) {
+            outcome = guest.read(handle, 0n, 4)[1];
+            guest.g.close!(handle as never);
+          }
+          outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+        }
+        guest.mmap.close();
+        assert.ok(!outcomes.has("secr"), `the outside file was mapped: ${JSON.stringify([...outcomes])}`);
+        assert.ok((outcomes.get("real") ?? 0) > 0, JSON.stringify([...outcomes]));
+      } finally {
+        flipper.kill("SIGKILL");
+      }
+    });
+
+    it("device files, /proc and /sys files, FIFOs (without blocking) and sockets are refused", async () => {
+      spawnSync("mkfifo", [path.join(data, "fifo")]);
+      const server = net.createServer().listen(path.join(data, "socket"));
+      await new Promise((resolve) => server.once("listening", resolve));
+      try {
+        const guest = probe({
+          grants: [
+            { guest: "/data", host: data, access: "rw" }, { guest: "/dev", host: "/dev" },
+            { guest: "/proc", host: "/proc/self" }, { guest: "/sys", host: "/sys/kernel/mm/transparent_hugepage" },
+          ],
+        });
+        const started = performance.now();
+        assert.equal(guest.open("/data/fifo", 0)[0], E.inval);
+        assert.equal(guest.open("/data/fifo", 1)[0], E.inval);
+        assert.ok(performance.now() - started < 2000, "opening a FIFO must not block");
+        assert.equal(guest.open("/data/socket", 0)[0], E.io, "a socket cannot be opened as a file");
+        assert.equal(guest.open("/dev/zero", 0)[0], E.inval);
+        assert.equal(guest.open("/dev/null", 2)[0], E.inval);
+        assert.equal(guest.open("/proc/status", 0)[0], E.inval);
+        assert.equal(guest.open("/proc/maps", 0)[0], E.inval);
+        assert.equal(guest.open("/sys/enabled", 0)[0], E.inval);
+        guest.mmap.close();
+      } finally {
+        server.close();
+      }
+    });
+
+    it("very long paths and names get an errno", () => {
+      const guest = probe({ grants: [{ guest: "/data", host: data }] });
+      assert.equal(guest.open(`/data/${"a/".repeat(3000)}x`, 0)[0], E.inval, "longer than 4096 bytes");
+      assert.equal(guest.open(`/data/${"n".repeat(300)}`, 0)[0], E.inval, "a name longer than 255 bytes");
+      assert.equal(guest.open(`/data/${"../".repeat(1000)}data/real.txt`, 0)[0], E.success);
+      guest.mmap.close();
+    });
+
+    it("hard links are refused: another name of the file may lie outside the grant", () => {
+      fs.linkSync(path.join(outside, "secret"), path.join(data, "hard"));
+      const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
+      assert.equal(guest.open("/data/hard", 0)[0], E.notcapable);
+      assert.equal(guest.open("/data/hard", 1)[0], E.notcapable);
+      const created = new Uint8Array([...Buffer.from("/data/hard")]);
+      new Uint8Array(guest.g.memory.buffer).set(created, 0x1000);
+      assert.equal(guest.g.create!(0x1000 as never, created.length as never, 0n as never, 0x100 as never), E.notcapable);
+      assert.equal(fs.readFileSync(path.join(outside, "secret"), "utf8"), "secret", "create must not truncate it");
+      guest.mmap.close();
+    });
+  });
+
+  it("durability: write + flush + SIGKILL, 100 times, never loses a flushed byte", async () => {
+    const file = temp.file("durable");
+    fs.writeFileSync(file, Buffer.alloc(64 * 1024));
+    const script = `
+      import { MemoryMappedFile } from ${JSON.stringify(libraryUrl)};
+      const [file, round] = process.argv.slice(1);
+      const mapping = MemoryMappedFile.openRw(file);
+      const at = (Number(round) * 613) % (64 * 1024 - 16);
+      mapping.write(at, Buffer.from(String(round).padStart(16, "#")));
+      mapping.flush();
+      process.stdout.write("flushed\\n");
+      setInterval(() => {}, 1000);`;
+    for (let round = 0; round < 100; round++) {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script, file, String(round)], { stdio: ["ignore", "pipe", "inherit"] });
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on("data", (data: Buffer) => { if (data.includes("flushed")) resolve(); });
+        child.on("exit", (code) => reject(new Error(`round ${round}: child exited with ${code}`)));
+      });
+      const exited = new Promise((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+      child.kill("SIGKILL");
+      assert.equal(await exited, "SIGKILL");
+      const at = (round * 613) % (64 * 1024 - 16);
+      assert.equal(fs.readFileSync(file).subarray(at, at + 16).toString(), String(round).padStart(16, "#"), `round ${round}`);
+    }
+  });
+});
