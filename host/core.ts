@@ -122,12 +122,22 @@ function put(slot: number, value: unknown, optional: boolean): number {
   return value === undefined && optional ? TAG_ABSENT : TAG_INVALID;
 }
 
+/** Which operands of a range call the caller may leave out. */
+export const Optional = {
+  none: 0,
+  /** The length: "to the end". */
+  length: 1,
+  /** Both: "the whole mapping", or "from offset to the end". */
+  both: 2,
+} as const;
+export type Optional = (typeof Optional)[keyof typeof Optional];
+
 /** Checks a call on `[offset, offset + length)`; optional operands may be undefined. */
 export function prepareRange(
   op: number, mode: number, offset: unknown, length: unknown, total: number, page: number,
-  optional = false,
+  optional: Optional = Optional.none,
 ): number {
-  const tags = put(0, offset, optional) | (put(1, length, optional) << 2);
+  const tags = put(0, offset, optional === Optional.both) | (put(1, length, optional !== Optional.none) << 2);
   return coreExports.prepareRange(op, mode, tags, total, page);
 }
 

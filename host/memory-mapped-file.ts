@@ -4,7 +4,7 @@
 // in pieces that never cross a segment boundary (files above 4 GiB are mapped as several
 // segments, since no runtime can wrap a larger ArrayBuffer).
 import * as fs from "node:fs";
-import { ACTION_NONE, Mode, Op, Status, checked, coreExports, platformCode, prepareRange, prepareSize } from "./core.js";
+import { ACTION_NONE, Mode, Op, Optional, Status, checked, coreExports, platformCode, prepareRange, prepareSize } from "./core.js";
 import { MmapError, fromFsError, osError, osErrorNamed, refusal } from "./errors.js";
 import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
 import { native } from "./native.js";
@@ -148,10 +148,9 @@ export class MemoryMappedFile {
    * returns how many. `offset` may equal the length (0 bytes), not exceed it.
    */
   readInto(offset: number | bigint, target: Uint8Array): number {
-    if (!(target instanceof Uint8Array)) {
-      this.#prepare(Op.read, offset, Number.NaN, "readInto");
-    }
-    if (this.#prepare(Op.read, offset, undefined, "readInto", true) === Status.nothingToDo) return 0;
+    // A target that is not a Uint8Array is refused like a bad operand, after the closed check.
+    if (!(target instanceof Uint8Array)) this.#prepare(Op.read, offset, Number.NaN, "readInto");
+    if (this.#prepare(Op.read, offset, undefined, "readInto", Optional.length) === Status.nothingToDo) return 0;
     const count = Math.min(checked.count(), target.length);
     this.#check(this.#mapping.copyOut(checked.start(), count, target, 0), "read");
     return count;
@@ -172,7 +171,7 @@ export class MemoryMappedFile {
    * one 4 GiB segment. After close() or resize() it has length 0.
    */
   view(offset?: number | bigint, length?: number | bigint): Uint8Array {
-    if (this.#prepare(Op.view, offset, length, "view", true) === Status.nothingToDo) return new Uint8Array(0);
+    if (this.#prepare(Op.view, offset, length, "view", Optional.both) === Status.nothingToDo) return new Uint8Array(0);
     return this.#mapping.view(checked.start(), checked.count());
   }
 
@@ -207,7 +206,7 @@ export class MemoryMappedFile {
 
   /** flushRange() run off the main thread; resolves once the data is durable. */
   async flushAsync(offset?: number | bigint, length?: number | bigint): Promise<void> {
-    if (this.#prepare(Op.flush, offset, length, "flushAsync", true) === Status.nothingToDo) return;
+    if (this.#prepare(Op.flush, offset, length, "flushAsync", Optional.both) === Status.nothingToDo) return;
     const flushed = this.#mapping.syncAsync(checked.alignedStart(), checked.alignedEnd(), this.#fd!);
     this.#pendingFlushes++;
     try {
@@ -236,7 +235,7 @@ export class MemoryMappedFile {
 
   /** How many pages of the range (default: all) are resident in memory (mincore). */
   residency(offset?: number | bigint, length?: number | bigint): Residency {
-    if (this.#prepare(Op.residency, offset, length, "residency", true) === Status.nothingToDo) {
+    if (this.#prepare(Op.residency, offset, length, "residency", Optional.both) === Status.nothingToDo) {
       return { residentPages: 0, totalPages: 0, pageSize: PAGE_SIZE };
     }
     const start = checked.alignedStart();
@@ -247,12 +246,12 @@ export class MemoryMappedFile {
 
   /** Locks the range's pages in memory (mlock / VirtualLock). */
   lock(offset?: number | bigint, length?: number | bigint): void {
-    if (this.#prepare(Op.lock, offset, length, "lock", true) === Status.nothingToDo) return;
+    if (this.#prepare(Op.lock, offset, length, "lock", Optional.both) === Status.nothingToDo) return;
     this.#check(this.#mapping.lock(checked.alignedStart(), checked.alignedEnd()), "mlock");
   }
 
   unlock(offset?: number | bigint, length?: number | bigint): void {
-    if (this.#prepare(Op.lock, offset, length, "unlock", true) === Status.nothingToDo) return;
+    if (this.#prepare(Op.lock, offset, length, "unlock", Optional.both) === Status.nothingToDo) return;
     this.#check(this.#mapping.unlock(checked.alignedStart(), checked.alignedEnd()), "munlock");
   }
 
@@ -271,7 +270,7 @@ export class MemoryMappedFile {
     this.close();
   }
 
-  #prepare(op: number, offset: unknown, length: unknown, method: string, optional = false): number {
+  #prepare(op: number, offset: unknown, length: unknown, method: string, optional: Optional = Optional.none): number {
     const status = prepareRange(op, this.#state, offset, length, this.#mapping.length, PAGE_SIZE, optional);
     if (status < 0) {
       throw refusal(status, method, this.path, `offset ${String(offset)}, length ${String(length)}, mapping ${this.#mapping.length} bytes`);

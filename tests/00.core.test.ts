@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
-  ACTION_NONE, Mode, Op, Platform, SEGMENT_SIZE, Status, checked, coreExports as core, prepareRange, prepareSize,
+  ACTION_NONE, Mode, Op, Optional, Platform, SEGMENT_SIZE, Status, checked, coreExports as core, prepareRange, prepareSize,
 } from "../build/lib/core.js";
 import { MmapAdvice } from "../build/lib/index.js";
 import { tempDir } from "./helpers.js";
@@ -81,11 +81,11 @@ describe("core: operands from JavaScript", () => {
   });
 
   it("treats absent optional operands as 'from 0' and 'to the end'", () => {
-    assert.equal(prepareRange(Op.view, Mode.ro, undefined, undefined, 10, 4096, true), Status.proceed);
+    assert.equal(prepareRange(Op.view, Mode.ro, undefined, undefined, 10, 4096, Optional.both), Status.proceed);
     assert.deepEqual([checked.start(), checked.count()], [0, 10]);
-    assert.equal(prepareRange(Op.view, Mode.ro, 4, undefined, 10, 4096, true), Status.proceed);
+    assert.equal(prepareRange(Op.view, Mode.ro, 4, undefined, 10, 4096, Optional.both), Status.proceed);
     assert.deepEqual([checked.start(), checked.count()], [4, 6]);
-    assert.equal(prepareRange(Op.view, Mode.ro, 11, undefined, 10, 4096, true), Status.outOfBounds);
+    assert.equal(prepareRange(Op.view, Mode.ro, 11, undefined, 10, 4096, Optional.both), Status.outOfBounds);
   });
 
   it("makes a zero length a no-op, before the bounds check", () => {

@@ -108,6 +108,7 @@ describe("api: reading and writing", () => {
     assert.equal(file.readInto(10, target), 0);
     expectCode(() => file.readInto(11, target), "ERR_MMAP_OUT_OF_BOUNDS");
     expectCode(() => file.readInto(0, [1, 2] as never), "ERR_MMAP_INVALID_ARGUMENT");
+    expectCode(() => file.readInto(undefined as never, target), "ERR_MMAP_INVALID_ARGUMENT"); // found by the model test
     expectCode(() => file.write(0, "text" as never), "ERR_MMAP_INVALID_ARGUMENT");
     expectCode(() => file.write(9, Buffer.from("ab")), "ERR_MMAP_OUT_OF_BOUNDS");
     file.close();

@@ -1,0 +1,316 @@
+// Model-based random testing of the guest ABI: random calls from a real guest
+// (tests/guests/probe.ts), valid and invalid (bad handles, foreign and closed handles,
+// pointers past memory, offsets that overflow u64, unknown advice), against a plain
+// model: a byte array per file and per handle. Every errno and every byte must match.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import fc from "fast-check";
+import { createMmapImports } from "../build/lib/index.js";
+import { tempDir } from "./helpers.js";
+
+const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
+const E = { success: 0, acces: 2, badf: 8, fault: 21, ilseq: 25, inval: 28, isdir: 31, noent: 44, notsup: 58, range: 68, notcapable: 76 };
+const U64 = 2n ** 64n;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const PATH = 0x1000;
+const OUT = 0x100;
+const DATA = 0x10000;
+const FILES = ["a", "b", "c"];
+const PAGE = 4096;
+
+type Exports = Record<string, (...args: never[]) => number> & { memory: WebAssembly.Memory };
+interface Handle { value: number; file: string; mode: number; bytes: Uint8Array; closed: boolean }
+interface Real {
+  dir: string;
+  g: Exports;
+  other: Exports;
+  size: number;
+  files: Map<string, { bytes: Uint8Array; open: Handle | undefined }>;
+  handles: Handle[];
+  foreign: number[];
+  close(): void;
+}
+type Command = fc.Command<Record<string, never>, Real>;
+let calls = 0;
+
+function instance(dir: string): { g: Exports; close(): void } {
+  const mmap = createMmapImports({ grants: [{ guest: "/g", host: dir, access: "rw" }] });
+  const made = new WebAssembly.Instance(probeModule, mmap.imports as unknown as WebAssembly.Imports);
+  mmap.attach(made);
+  const g = made.exports as unknown as Exports;
+  g.grow!(31 as never); // 2 MiB of memory
+  return { g, close: () => mmap.close() };
+}
+
+const call = (g: Exports, name: string, ...args: unknown[]) => {
+  calls++;
+  return (g[name] as (...a: unknown[]) => number)(...args);
+};
+
+function inMemory(r: Real, ptr: number, len: number): boolean {
+  return ptr + len <= r.size;
+}
+
+function inRange(offset: bigint, len: bigint, total: number): boolean {
+  return offset <= BigInt(total) && len <= BigInt(total) - offset;
+}
+
+const u64Arb = fc.oneof(
+  { weight: 8, arbitrary: fc.bigInt({ min: 0n, max: BigInt(3 * PAGE + 50) }) },
+  { weight: 1, arbitrary: fc.constantFrom(0n, U64 - 1n, 2n ** 63n, 2n ** 53n, 2n ** 32n, MAX_SAFE) },
+);
+const ptrArb = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: DATA, max: DATA + PAGE }) },
+  { weight: 1, arbitrary: fc.constantFrom(-1, -8, 0x7fffffff, 2 * 1024 * 1024 - 4, 2 * 1024 * 1024, 2 * 1024 * 1024 + 1) },
+);
+const lenArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 2 * PAGE }) }, { weight: 1, arbitrary: fc.constantFrom(-1, 0x7fffffff) });
+const handleArb = fc.oneof(
+  { weight: 8, arbitrary: fc.nat({ max: 30 }).map((i) => ({ kind: "own" as const, i })) },
+  { weight: 1, arbitrary: fc.nat({ max: 5 }).map((i) => ({ kind: "foreign" as const, i })) },
+  { weight: 1, arbitrary: fc.constantFrom(0, 1, -1, 12345).map((value) => ({ kind: "raw" as const, i: value })) },
+);
+type HandleChoice = { kind: "own" | "foreign" | "raw"; i: number };
+
+function resolve(r: Real, choice: HandleChoice): { value: number; model: Handle | undefined } {
+  if (choice.kind === "own" && r.handles.length > 0) {
+    const model = r.handles[choice.i % r.handles.length]!;
+    return { value: model.value, model: model.closed ? undefined : model };
+  }
+  if (choice.kind === "foreign" && r.foreign.length > 0) return { value: r.foreign[choice.i % r.foreign.length]!, model: undefined };
+  return { value: choice.i, model: undefined };
+}
+
+const u32 = (value: number) => value >>> 0;
+
+class Open implements Command {
+  constructor(readonly file: string, readonly mode: number, readonly variant: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const entry = r.files.get(this.file);
+    if (entry?.open) return;
+    const variants: Array<[string | Uint8Array, number | undefined]> = [
+      [`/g/${this.file}`, undefined], [`/g/../g/./${this.file}`, undefined], [`/etc/${this.file}`, E.notcapable],
+      [`g/${this.file}`, E.notcapable], [`/g/${this.file}\0`, E.inval], [new Uint8Array([0x2f, 0x67, 0x2f, 0xff]), E.ilseq], ["/g", E.isdir],
+    ];
+    const [guestPath, refusal] = variants[this.variant % variants.length]!;
+    const bytes = typeof guestPath === "string" ? Buffer.from(guestPath) : guestPath;
+    new Uint8Array(r.g.memory.buffer).set(bytes, PATH);
+    const errno = call(r.g, "open", PATH, bytes.length, this.mode, OUT);
+    const expected = this.mode < 0 || this.mode > 2 ? E.inval : refusal ?? (entry ? E.success : E.noent);
+    assert.equal(errno, expected, this.toString());
+    if (errno !== E.success) return;
+    const value = new DataView(r.g.memory.buffer).getUint32(OUT, true);
+    const handle: Handle = { value, file: this.file, mode: this.mode, bytes: this.mode === 1 ? entry!.bytes : entry!.bytes.slice(), closed: false };
+    entry!.open = handle;
+    r.handles.push(handle);
+  }
+  toString = () => `open(${this.file}, mode ${this.mode}, variant ${this.variant})`;
+}
+
+class Create implements Command {
+  constructor(readonly file: string, readonly size: bigint) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    if (r.files.get(this.file)?.open) return;
+    const bytes = Buffer.from(`/g/${this.file}`);
+    new Uint8Array(r.g.memory.buffer).set(bytes, PATH);
+    const errno = call(r.g, "create", PATH, bytes.length, this.size, OUT);
+    assert.equal(errno, this.size > MAX_SAFE ? E.inval : E.success, this.toString());
+    if (errno !== E.success) return;
+    const entry = { bytes: new Uint8Array(Number(this.size)), open: undefined as Handle | undefined };
+    const handle: Handle = { value: new DataView(r.g.memory.buffer).getUint32(OUT, true), file: this.file, mode: 1, bytes: entry.bytes, closed: false };
+    entry.open = handle;
+    r.files.set(this.file, entry);
+    r.handles.push(handle);
+  }
+  toString = () => `create(${this.file}, ${this.size})`;
+}
+
+class Close implements Command {
+  constructor(readonly handle: HandleChoice) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    assert.equal(call(r.g, "close", value), model ? E.success : E.badf, this.toString());
+    if (!model) return;
+    model.closed = true;
+    const entry = r.files.get(model.file)!;
+    entry.open = undefined;
+    assert.deepEqual(fs.readFileSync(path.join(r.dir, model.file)), Buffer.from(entry.bytes), `${this}: file contents`);
+  }
+  toString = () => `close(${JSON.stringify(this.handle)})`;
+}
+
+class Read implements Command {
+  constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly ptr: number, readonly len: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    const errno = call(r.g, "read", value, this.offset, this.ptr, this.len);
+    const expected = !model ? E.badf : !inMemory(r, u32(this.ptr), u32(this.len)) ? E.fault
+      : !inRange(this.offset, BigInt(u32(this.len)), model.bytes.length) ? E.range : E.success;
+    assert.equal(errno, expected, this.toString());
+    if (expected === E.success) {
+      const got = new Uint8Array(r.g.memory.buffer, u32(this.ptr), u32(this.len));
+      const at = Number(this.offset);
+      assert.deepEqual(Buffer.from(got), Buffer.from(model!.bytes.subarray(at, at + u32(this.len))), this.toString());
+    }
+  }
+  toString = () => `read(${JSON.stringify(this.handle)}, ${this.offset}, ${this.ptr}, ${this.len})`;
+}
+
+class Write implements Command {
+  constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly ptr: number, readonly len: number, readonly fill: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    const ptr = u32(this.ptr);
+    const len = u32(this.len);
+    if (inMemory(r, ptr, len)) new Uint8Array(r.g.memory.buffer, ptr, len).fill(this.fill);
+    const errno = call(r.g, "write", value, this.offset, this.ptr, this.len);
+    const expected = !model ? E.badf : model.mode === 0 ? E.acces : !inMemory(r, ptr, len) ? E.fault
+      : !inRange(this.offset, BigInt(len), model.bytes.length) ? E.range : E.success;
+    assert.equal(errno, expected, this.toString());
+    if (expected === E.success) model!.bytes.fill(this.fill, Number(this.offset), Number(this.offset) + len);
+  }
+  toString = () => `write(${JSON.stringify(this.handle)}, ${this.offset}, ${this.ptr}, ${this.len})`;
+}
+
+class Advise implements Command {
+  constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly len: bigint, readonly advice: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    const errno = call(r.g, "advise", value, this.offset, this.len, this.advice);
+    const expected = !model ? E.badf : this.advice < 0 || this.advice > 5 ? E.inval : this.len === 0n ? E.success
+      : !inRange(this.offset, this.len, model.bytes.length) ? E.range : this.advice === 4 && model.mode === 2 ? E.notsup : E.success;
+    assert.equal(errno, expected, this.toString());
+    if (expected === E.success && this.advice === 4 && model!.mode === 0 && this.len > 0n) {
+      // DontNeed on a private mapping shows the file's pages again (ro has no private writes anyway).
+      const from = Math.floor(Number(this.offset) / PAGE) * PAGE;
+      const to = Math.min(Math.ceil(Number(this.offset + this.len) / PAGE) * PAGE, model!.bytes.length);
+      model!.bytes.set(r.files.get(model!.file)!.bytes.subarray(from, to), from);
+    }
+  }
+  toString = () => `advise(${JSON.stringify(this.handle)}, ${this.offset}, ${this.len}, ${this.advice})`;
+}
+
+class Flush implements Command {
+  constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly len: bigint) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    const expected = !model ? E.badf : this.len === 0n ? E.success : !inRange(this.offset, this.len, model.bytes.length) ? E.range : E.success;
+    assert.equal(call(r.g, "flush", value, this.offset, this.len), expected, this.toString());
+  }
+  toString = () => `flush(${JSON.stringify(this.handle)}, ${this.offset}, ${this.len})`;
+}
+
+class Resize implements Command {
+  constructor(readonly handle: HandleChoice, readonly size: bigint) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    const expected = !model ? E.badf : model.mode !== 1 ? E.acces : this.size > MAX_SAFE ? E.inval : E.success;
+    assert.equal(call(r.g, "resize", value, this.size), expected, this.toString());
+    if (expected !== E.success) return;
+    const entry = r.files.get(model!.file)!;
+    const next = new Uint8Array(Number(this.size));
+    next.set(entry.bytes.subarray(0, Math.min(next.length, entry.bytes.length)));
+    entry.bytes = next;
+    model!.bytes = next;
+  }
+  toString = () => `resize(${JSON.stringify(this.handle)}, ${this.size})`;
+}
+
+class Info implements Command {
+  constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly len: bigint, readonly out: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    const { value, model } = resolve(r, this.handle);
+    const out = u32(this.out);
+    const lenErrno = call(r.g, "len", value, this.out);
+    assert.equal(lenErrno, !model ? E.badf : !inMemory(r, out, 8) ? E.fault : E.success, `len: ${this}`);
+    if (lenErrno === E.success) assert.equal(new DataView(r.g.memory.buffer).getBigUint64(out, true), BigInt(model!.bytes.length));
+    const expected = !model ? E.badf : !inMemory(r, out, 8) ? E.fault : !inRange(this.offset, this.len, model.bytes.length) ? E.range : E.success;
+    assert.equal(call(r.g, "resident", value, this.offset, this.len, this.out), expected, `resident: ${this}`);
+    if (expected === E.success) {
+      const pages = new DataView(r.g.memory.buffer).getBigUint64(out, true);
+      const total = this.len === 0n ? 0n : BigInt(Math.ceil(Number(this.offset + this.len) / PAGE) - Math.floor(Number(this.offset) / PAGE));
+      assert.ok(pages <= total, `resident: ${pages} > ${total}`);
+    }
+  }
+  toString = () => `len+resident(${JSON.stringify(this.handle)}, ${this.offset}, ${this.len}, ${this.out})`;
+}
+
+const fileArb = fc.constantFrom(...FILES);
+const commands = [
+  fc.tuple(fileArb, fc.oneof({ weight: 9, arbitrary: fc.integer({ min: 0, max: 2 }) }, { weight: 1, arbitrary: fc.constantFrom(3, -1) }), fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.nat({ max: 6 }) }))
+    .map(([f, m, v]) => new Open(f, m, v)),
+  fc.tuple(fileArb, fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: 0n, max: BigInt(3 * PAGE) }) }, { weight: 1, arbitrary: fc.constantFrom(U64 - 1n, MAX_SAFE + 1n) }))
+    .map(([f, s]) => new Create(f, s)),
+  handleArb.map((h) => new Close(h)),
+  fc.tuple(handleArb, u64Arb, ptrArb, lenArb).map(([h, o, p, l]) => new Read(h, o, p, l)),
+  fc.tuple(handleArb, u64Arb, ptrArb, lenArb, fc.integer({ min: 0, max: 255 })).map(([h, o, p, l, f]) => new Write(h, o, p, l, f)),
+  fc.tuple(handleArb, u64Arb, u64Arb, fc.integer({ min: -1, max: 7 })).map(([h, o, l, a]) => new Advise(h, o, l, a)),
+  fc.tuple(handleArb, u64Arb, u64Arb).map(([h, o, l]) => new Flush(h, o, l)),
+  fc.tuple(handleArb, fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: 0n, max: BigInt(3 * PAGE) }) }, { weight: 1, arbitrary: fc.constantFrom(U64 - 1n, MAX_SAFE + 1n) }))
+    .map(([h, s]) => new Resize(h, s)),
+  fc.tuple(handleArb, u64Arb, u64Arb, ptrArb).map(([h, o, l, p]) => new Info(h, o, l, p)),
+];
+
+function property(dir: string, replayPath?: string) {
+  return fc.property(fc.commands(commands, { maxCommands: 2000, size: "max", replayPath }), (cmds) => {
+    const run = fs.mkdtempSync(path.join(dir, "run-"));
+    const own = instance(run);
+    const other = instance(run);
+    // Handles the other instance holds: valid there, foreign here.
+    const foreign: number[] = [];
+    fs.writeFileSync(path.join(run, "x"), "x");
+    const xPath = Buffer.from("/g/x");
+    for (let i = 0; i < 3; i++) {
+      new Uint8Array(other.g.memory.buffer).set(xPath, PATH);
+      assert.equal(other.g.open!(PATH as never, xPath.length as never, 0 as never, OUT as never), 0);
+      foreign.push(new DataView(other.g.memory.buffer).getUint32(OUT, true));
+    }
+    const real: Real = {
+      dir: run, g: own.g, other: other.g, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign,
+      close: () => { own.close(); other.close(); },
+    };
+    try {
+      fc.modelRun(() => ({ model: {}, real }), cmds);
+    } finally {
+      real.close();
+      fs.rmSync(run, { recursive: true, force: true });
+    }
+  });
+}
+
+const regressions = JSON.parse(fs.readFileSync(new URL("./model/regressions.json", import.meta.url), "utf8")) as {
+  guest: Array<{ seed: number; path: string; replayPath: string; note: string }>;
+};
+
+describe("model: the guest ABI against a byte-array model", function () {
+  this.timeout(600_000);
+  let temp: ReturnType<typeof tempDir>;
+  before(() => { temp = tempDir("guest-model"); });
+  after(() => temp.remove());
+
+  for (const regression of regressions.guest) {
+    it(`regression seed ${regression.seed}: ${regression.note}`, () => {
+      fc.assert(property(temp.dir, regression.replayPath), { seed: regression.seed, path: regression.path, endOnFailure: true });
+    });
+  }
+
+  it("at least 100,000 random guest calls, valid and invalid, all equal to the model", () => {
+    calls = 0;
+    const seed = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
+    let runs = 0;
+    while (calls < 100_000) {
+      fc.assert(property(temp.dir), { seed: seed + runs, numRuns: 10, endOnFailure: false });
+      runs += 10;
+    }
+    console.log(`      ${calls} guest calls in ${runs} runs from seed ${seed} (MODEL_SEED=${seed} replays them)`);
+  });
+});
