@@ -11,9 +11,10 @@ Runs a WASI command module. The guest may map files through the mmap_wasi import
 same folders through WASI.
 
 Options:
-  --dir HOST[::GUEST]      grant the folder HOST, read-only (ro and cow mappings), at
-                           the guest path GUEST (default: HOST's absolute path), and
-                           preopen it; may be repeated
+  --dir HOST[::GUEST]      let the guest map files of the folder HOST read-only (ro
+                           and cow mappings) at the guest path GUEST (default: HOST's
+                           absolute path), and preopen it for WASI; may be repeated.
+                           Under node:wasi the preopen itself is not read-only.
   --dir-rw HOST[::GUEST]   the same, read-write: rw mappings and create are allowed
   --runtime node|wasmer    node:wasi (default: real files) or @wasmer/wasi (an
                            in-memory file system; the grants still map the host's files)

@@ -46,7 +46,10 @@ export interface MmapImports {
   readonly imports: { mmap_wasi: MmapWasiModule };
   /** Gives the imports the guest's memory, once the guest is instantiated. */
   attach(target: WebAssembly.Instance | WebAssembly.Memory): void;
-  /** Unmaps every file the guest left open. The imports then answer as if nothing was opened. */
+  /**
+   * Unmaps every file the guest left open, once it is done. Calls on those handles then
+   * fail with errno io; make new imports for a new guest.
+   */
   close(): void;
 }
 
@@ -74,12 +77,16 @@ interface ResolvedGrant {
 let guestCoreModule: WebAssembly.Module | undefined;
 let nextTag = 1;
 const DEFAULT_MAX_HANDLES = 1024;
+const MAX_GRANTS = 64; // the guest core's table holds this many
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0; // a FIFO must not block the open
 
 export function createMmapImports(options: MmapImportsOptions = {}): MmapImports {
   guestCoreModule ??= new WebAssembly.Module(fs.readFileSync(guestCoreWasmPath));
   const limits = checkedLimits(options.limits ?? {});
+  if ((options.grants ?? []).length > MAX_GRANTS) {
+    throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `at most ${MAX_GRANTS} grants, got ${options.grants!.length}`);
+  }
   const grants = (options.grants ?? []).map(resolveGrant);
   const files: Array<OpenFile | undefined> = [];
   let guestMemory: WebAssembly.Memory | undefined;
