@@ -95,20 +95,12 @@ export class Mapping {
 
   /** Copies `[position, position + count)` into `target` at `targetOffset`; 0 or a failure. */
   copyOut(position: number, count: number, target: Uint8Array, targetOffset: number): number {
-    const index = Math.floor(position / SEGMENT_SIZE);
-    const at = position - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) return native.copyOut(this.#segments[index]!, at, count, target, targetOffset);
-    return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
-      native.copyOut(segment, pieceAt, length, target, targetOffset + piecePosition - position));
+    return this.#copy(native.copyOut, position, count, target, targetOffset);
   }
 
   /** Copies `count` bytes of `source` from `sourceOffset` into the mapping at `position`; 0 or a failure. */
   copyIn(position: number, count: number, source: Uint8Array, sourceOffset: number): number {
-    const index = Math.floor(position / SEGMENT_SIZE);
-    const at = position - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) return native.copyIn(this.#segments[index]!, at, count, source, sourceOffset);
-    return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
-      native.copyIn(segment, pieceAt, length, source, sourceOffset + piecePosition - position));
+    return this.#copy(native.copyIn, position, count, source, sourceOffset);
   }
 
   /**
@@ -154,6 +146,15 @@ export class Mapping {
 
   unlock(start: number, end: number): number {
     return this.eachPiece(start, end, 0, native.unlock);
+  }
+
+  /** One guarded native copy per segment the range touches; a single call in the common case. */
+  #copy(copy: typeof native.copyOut, position: number, count: number, bytes: Uint8Array, bytesOffset: number): number {
+    const index = Math.floor(position / SEGMENT_SIZE);
+    const at = position - index * SEGMENT_SIZE;
+    if (at + count <= SEGMENT_SIZE) return copy(this.#segments[index]!, at, count, bytes, bytesOffset);
+    return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
+      copy(segment, pieceAt, length, bytes, bytesOffset + piecePosition - position));
   }
 
   /** Notes the area boundaries advice on `[start, end)` makes; false if over budget. */
