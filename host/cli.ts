@@ -4,6 +4,11 @@
 import { readFileSync } from "node:fs";
 import { MmapError } from "./errors.js";
 import { UsageError, run } from "./cli-run.js";
+import { residency } from "./cli-residency.js";
+import { touch } from "./cli-touch.js";
+import { evict } from "./cli-evict.js";
+import { advise } from "./cli-advise.js";
+import { lock } from "./cli-lock.js";
 import { packageRoot } from "./paths.js";
 
 const HELP = `Usage: mmap-wasi COMMAND [options]
@@ -12,6 +17,11 @@ Memory-mapped files for Node.js and WASI guests.
 
 Commands:
   run        run a WASI guest that maps files through the mmap_wasi imports
+  residency  show how much of files is in the page cache, and where (--json)
+  touch      bring files into the page cache
+  evict      drop files from the page cache
+  advise     give madvise advice for a range of a file (willneed, …)
+  lock       lock files in memory until interrupted
 
 Options:
   -h, --help       show this help (or COMMAND --help for a command's)
@@ -19,9 +29,10 @@ Options:
 
 Example:
   mmap-wasi run --dir ./data::/data checksum.wasm -- /data/big.bin
+  mmap-wasi touch ./data && mmap-wasi residency ./data
 `;
 
-const commands: Record<string, (argv: readonly string[]) => Promise<number>> = { run };
+const commands: Record<string, (argv: readonly string[]) => Promise<number>> = { run, residency, touch, evict, advise, lock };
 
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;

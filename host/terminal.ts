@@ -9,7 +9,7 @@ export interface Style {
   cyan(text: string): string;
 }
 
-const plain: Style = { bold: (t) => t, dim: (t) => t, green: (t) => t, yellow: (t) => t, cyan: (t) => t };
+export const plainStyle: Style = { bold: (t) => t, dim: (t) => t, green: (t) => t, yellow: (t) => t, cyan: (t) => t };
 
 const sgr = (open: number, close: number) => (text: string) => `\x1b[${open}m${text}\x1b[${close}m`;
 
@@ -31,7 +31,7 @@ export function useColor(stream: NodeJS.WriteStream, env: NodeJS.ProcessEnv = pr
 }
 
 export function styleFor(stream: NodeJS.WriteStream): Style {
-  return useColor(stream) ? colored : plain;
+  return useColor(stream) ? colored : plainStyle;
 }
 
 /** Width of the terminal behind `stream`, or `fallback` when it is not one. */
