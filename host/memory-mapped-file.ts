@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import { ACTION_NONE, Mode, Op, Optional, Status, checked, coreExports, platformCode, prepareRange, prepareSize } from "./core.js";
 import { MmapError, fromFsError, osError, osErrorNamed, refusal } from "./errors.js";
 import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
-import { native } from "./native.js";
+import { fileInfo, native } from "./native.js";
 import { readAheadWindow } from "./readahead.js";
 import type { AdviseOptions, MmapAdvice } from "./advice.js";
 
@@ -47,6 +47,8 @@ export class MemoryMappedFile {
   /** Kept open for rw only: resize and flush need it. ro and cow keep no descriptor. */
   #fd: number | undefined;
   #device: number;
+  /** The device's read-ahead window, found on the first WillNeed. */
+  #readAhead: number | undefined;
   #pendingFlushes = 0;
   #closeFdWhenFlushed = false;
 
@@ -57,10 +59,11 @@ export class MemoryMappedFile {
     this.#mapping = new Mapping(this.#state);
     let keep = false;
     try {
-      const stats = fs.fstatSync(fd);
-      if (stats.isDirectory()) throw osErrorNamed("EISDIR", "mmap", path);
-      this.#device = stats.dev;
-      this.#check(this.#mapping.map(fd, stats.size), "mmap");
+      const info = fileInfo(fd);
+      if (typeof info === "number") throw osError(info, "fstat", path);
+      if (info.isDirectory) throw osErrorNamed("EISDIR", "mmap", path);
+      this.#device = info.device;
+      this.#check(this.#mapping.map(fd, info.size), "mmap");
       keep = mode === "rw";
     } catch (error) {
       throw fromFsError(error, path);
@@ -131,8 +134,8 @@ export class MemoryMappedFile {
     );
     if (action < 0) throw refusal(action, "advise", this.path, `advice ${String(advice)}`);
     if (status === Status.nothingToDo || action === ACTION_NONE) return;
-    const window = readAheadWindow(this.#device);
-    this.#check(this.#mapping.advise(checked.alignedStart(), checked.alignedEnd(), action, window, PAGE_SIZE), "madvise");
+    this.#readAhead ??= readAheadWindow(this.#device);
+    this.#check(this.#mapping.advise(checked.alignedStart(), checked.alignedEnd(), action, this.#readAhead, PAGE_SIZE), "madvise");
   }
 
   /** A copy of `length` bytes from `offset`. */

@@ -6,8 +6,10 @@
 // number on failure. JavaScript turns that into an MmapError with errno and syscall.
 #include <napi.h>
 #include <uv.h>
+#include <v8.h>
 
 #include <atomic>
+#include <memory>
 #include <mutex>
 
 #include "platform.h"
@@ -92,6 +94,42 @@ Span SpanOf(const Napi::CallbackInfo& info) {
 
 Napi::Number Result(const Napi::Env& env, double value) { return Napi::Number::New(env, value); }
 
+// fileInfo(fd, out: Float64Array(4)) -> status; out = [size, device, isDirectory, isRegular].
+// One fstat, and no Stats object: opening a mapping is mostly system calls, so each counts.
+Napi::Value FileInfoCall(const Napi::CallbackInfo& info) {
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  if (!info[1].IsTypedArray()) return Result(info.Env(), UV_EINVAL);
+  Napi::TypedArray out = info[1].As<Napi::TypedArray>();
+  if (out.TypedArrayType() != napi_float64_array || out.ElementLength() < 4) return Result(info.Env(), UV_EINVAL);
+  FileInfo about{};
+  const Status status = GetFileInfo(fd, &about);
+  if (status != 0) return Result(info.Env(), status);
+  Napi::Float64Array values = out.As<Napi::Float64Array>();
+  // SAFETY: the Float64Array was checked to hold at least four elements.
+  values[0] = static_cast<double>(about.size);
+  values[1] = static_cast<double>(about.device);
+  values[2] = about.is_directory ? 1 : 0;
+  values[3] = about.is_regular ? 1 : 0;
+  return Result(info.Env(), 0);
+}
+
+// An ArrayBuffer over `length` bytes at `address` that V8 does not count as memory it
+// allocated. napi_create_external_arraybuffer reports every mapping to V8 as new external
+// memory, so mapping a large file triggers a full garbage collection nearly every time
+// (an open + close of a 256 MiB file cost 40 times fs.openSync + closeSync). A mapping
+// is file pages the kernel manages, not heap, so it is created here without that report.
+napi_value UncountedArrayBuffer(napi_env env, void* address, size_t length) {
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  if (isolate == nullptr) return nullptr;
+  std::unique_ptr<v8::BackingStore> store =
+      v8::ArrayBuffer::NewBackingStore(address, length, v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  // SAFETY: a napi_value is, in every Node release, the address of a v8::Local<Value>'s
+  // slot in the current handle scope (Node's own JsValueFromV8LocalValue is this cast),
+  // and a callback runs inside such a scope.
+  return reinterpret_cast<napi_value>(*buffer);
+}
+
 // map(fd, offset, length, mode) -> ArrayBuffer | status
 Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -112,7 +150,9 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
   // gets no finalizer of its own: the region's wrap owns the mapping, so a failure here
   // cannot free it twice.
-  if (napi_create_external_arraybuffer(env, address, length, nullptr, nullptr, &buffer) != napi_ok ||
+  buffer = UncountedArrayBuffer(env, address, length);
+  if ((buffer == nullptr &&
+       napi_create_external_arraybuffer(env, address, length, nullptr, nullptr, &buffer) != napi_ok) ||
       napi_wrap(env, buffer, region, FinalizeRegion, nullptr, nullptr) != napi_ok) {
     napi_value ignored;
     napi_get_and_clear_last_exception(env, &ignored);
@@ -304,6 +344,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pageSize", Napi::Function::New(env, PageSizeCall, "pageSize"));
   exports.Set("copyOut", Napi::Function::New(env, CopyOut, "copyOut"));
   exports.Set("copyIn", Napi::Function::New(env, CopyIn, "copyIn"));
+  exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
   exports.Set("liveRegions", Napi::Function::New(env, LiveRegions, "liveRegions"));
   exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));
   static std::once_flag guard_installed;

@@ -48,6 +48,16 @@ enum class FileAdvice : int {
 
 size_t PageSize();
 
+struct FileInfo {
+  uint64_t size;
+  uint64_t device;  // for finding the device's read-ahead window
+  bool is_directory;
+  bool is_regular;
+};
+
+// What MapFile needs to know about `fd`, in one system call (fstat).
+Status GetFileInfo(int fd, FileInfo* info);
+
 // Maps `length` bytes of the open file `fd` from `offset` (a multiple of the allocation
 // granularity). rw is shared with the file; ro and cow are private and writable, so a
 // stray write through a view stays in this process.

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -135,6 +136,16 @@ Status GuardedCopy(void* destination, const void* source, size_t length, const v
 size_t PageSize() {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return page;
+}
+
+Status GetFileInfo(int fd, FileInfo* info) {
+  struct stat stats;
+  if (fstat(fd, &stats) != 0) return LastError();
+  info->size = static_cast<uint64_t>(stats.st_size);
+  info->device = static_cast<uint64_t>(stats.st_dev);
+  info->is_directory = S_ISDIR(stats.st_mode);
+  info->is_regular = S_ISREG(stats.st_mode);
+  return 0;
 }
 
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {

@@ -12,6 +12,7 @@ constexpr Status kNotSupported = UV_ENOSYS;
 }  // namespace
 
 size_t PageSize() { return 4096; }
+Status GetFileInfo(int, FileInfo*) { return kNotSupported; }
 Status MapFile(int, uint64_t, size_t, Mode, void**) { return kNotSupported; }
 Status UnmapFile(void*, size_t) { return kNotSupported; }
 Status SyncRange(void*, size_t, int) { return kNotSupported; }

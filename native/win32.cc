@@ -80,6 +80,19 @@ size_t PageSize() {
   return page;
 }
 
+Status GetFileInfo(int fd, FileInfo* info) {
+  HANDLE file = reinterpret_cast<HANDLE>(uv_get_osfhandle(fd));
+  if (file == INVALID_HANDLE_VALUE) return UV_EBADF;
+  BY_HANDLE_FILE_INFORMATION about;
+  // SAFETY: `about` is a local the call fills; the handle is the CRT's for `fd`.
+  if (!GetFileInformationByHandle(file, &about)) return LastError();
+  info->size = (static_cast<uint64_t>(about.nFileSizeHigh) << 32) | about.nFileSizeLow;
+  info->device = about.dwVolumeSerialNumber;
+  info->is_directory = (about.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
+  info->is_regular = !info->is_directory && GetFileType(file) == FILE_TYPE_DISK;
+  return 0;
+}
+
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {
   // MapViewOfFile maps to the end of the section for length 0; mmap refuses it.
   if (length == 0) return UV_EINVAL;
