@@ -77,6 +77,8 @@ interface ResolvedGrant {
 let guestCoreModule: WebAssembly.Module | undefined;
 let nextTag = 1;
 const DEFAULT_MAX_HANDLES = 1024;
+/** Reads of at least this many bytes from ro and rw handles use pread (see copy_out). */
+const LARGE_READ = 64 * 1024;
 const MAX_GRANTS = 64; // the guest core's table holds this many
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0; // a FIFO must not block the open
@@ -171,8 +173,9 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
       const file = files[slot]!;
       const fd = file.fd!;
       const status = file.mapping.map(fd, file.size);
-      // ro and cow need no descriptor once mapped; rw keeps it for flush and resize.
-      if (status < 0 || file.mapping.mode !== Mode.rw) {
+      // rw keeps its descriptor for flush and resize, ro for large reads (copy_out); cow,
+      // whose bytes may differ from the file's, needs none once mapped.
+      if (status < 0 || file.mapping.mode === Mode.cow) {
         file.fd = undefined;
         fs.closeSync(fd);
       }
@@ -180,7 +183,13 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
     }),
     close_file: guarded(closeFile),
     copy_out: guarded((slot: number, offset: number, guestPtr: number, len: number) => {
-      const status = files[slot]!.mapping.copyOut(offset, len >>> 0, guest(), guestPtr >>> 0);
+      const file = files[slot]!;
+      const count = len >>> 0;
+      // ro and rw mappings hold exactly the file's bytes, and for large copies the kernel's
+      // own copy (pread) beats faulting the mapping's pages in one by one.
+      const status = count >= LARGE_READ && file.fd !== undefined
+        ? readFromFile(file.fd, offset, count, guest(), guestPtr >>> 0)
+        : file.mapping.copyOut(offset, count, guest(), guestPtr >>> 0);
       return status < 0 ? failureId(status) : 0;
     }),
     copy_in: guarded((slot: number, offset: number, guestPtr: number, len: number) => {
@@ -240,6 +249,16 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
       for (let slot = 0; slot < files.length; slot++) closeFile(slot);
     },
   };
+}
+
+/** pread of exactly `count` bytes at `offset` into `target`; TRUNCATED if the file ends first. */
+function readFromFile(fd: number, offset: number, count: number, target: Uint8Array, at: number): number {
+  for (let done = 0; done < count;) {
+    const got = fs.readSync(fd, target, at + done, count - done, offset + done);
+    if (got === 0) return TRUNCATED;
+    done += got;
+  }
+  return 0;
 }
 
 function checkedLimits(limits: MmapLimits): { maxHandles: number; maxMappedBytes: number } {

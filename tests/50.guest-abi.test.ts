@@ -157,6 +157,28 @@ describe("guest ABI: every function through a real guest", function () {
     assert.equal(fs.readFileSync(path.join(out, "new.bin")).subarray(0, 5).toString(), "hJllo");
   });
 
+  it("large reads (served by pread for ro and rw) give the same bytes as the mapping; cow keeps its own", () => {
+    const size = 300_000;
+    const content = Buffer.from(Array.from({ length: size }, (_, i) => (i * 7) % 251));
+    fs.writeFileSync(path.join(out, "big"), content);
+    const handles = [0, 1, 2].map((mode) => {
+      const [errno, handle] = guest.open("/out/big", mode);
+      assert.equal(errno, E.success);
+      return handle;
+    });
+    assert.equal(guest.writeText(handles[2]!, 100_000n, "COW"), E.success);
+    for (const [mode, handle] of handles.entries()) {
+      assert.equal(guest.g.read(handle, 1234n, DATA, 200_000), E.success);
+      const expected = Buffer.from(content.subarray(1234, 201_234));
+      if (mode === 2) expected.write("COW", 100_000 - 1234, "latin1");
+      assert.ok(Buffer.from(guest.bytes().subarray(DATA, DATA + 200_000)).equals(expected), `mode ${mode}`);
+    }
+    fs.truncateSync(path.join(out, "big"), 100_000);
+    assert.equal(guest.g.read(handles[0]!, 50_000n, DATA, 100_000), E.io, "a large read of a truncated file");
+    assert.equal(guest.g.read(handles[1]!, 0n, DATA, 100_000), E.success, "up to the new end is fine");
+    for (const handle of handles) assert.equal(guest.g.close(handle), E.success);
+  });
+
   it("a zero-length file opens with length 0", () => {
     const [errno, handle] = guest.open("/data/empty", 0);
     assert.equal(errno, E.success);
