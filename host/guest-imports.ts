@@ -11,6 +11,7 @@ import { Mode, platformCode } from "./core.js";
 import { MmapError, fromFsError } from "./errors.js";
 import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
 import { pageSize } from "./memory-mapped-file.js";
+import { native } from "./native.js";
 import { guestCoreWasmPath } from "./paths.js";
 import { readAheadWindow } from "./readahead.js";
 
@@ -254,8 +255,8 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
 /** pread of exactly `count` bytes at `offset` into `target`; TRUNCATED if the file ends first. */
 function readFromFile(fd: number, offset: number, count: number, target: Uint8Array, at: number): number {
   for (let done = 0; done < count;) {
-    const got = fs.readSync(fd, target, at + done, count - done, offset + done);
-    if (got === 0) return TRUNCATED;
+    const got = native.readFile(fd, offset + done, count - done, target, at + done);
+    if (got <= 0) return got < 0 ? got : TRUNCATED;
     done += got;
   }
   return 0;
@@ -279,7 +280,7 @@ function resolveGrant(grant: MmapGrant): ResolvedGrant {
     throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant access must be "ro" or "rw", got ${String(access)}`);
   }
   try {
-    const realHost = fs.realpathSync(grant.host);
+    const realHost = fs.realpathSync.native(grant.host);
     if (!fs.statSync(realHost).isDirectory()) {
       throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant host path is not a directory: ${grant.host}`);
     }
@@ -304,7 +305,7 @@ function isBeneath(base: string, candidate: string): boolean {
 
 /** Opens `relative` under `base` after resolving every link; refuses what lies outside. */
 function openBeneath(base: string, relative: string, writable: boolean): Opened | Refusal {
-  const real = fs.realpathSync(relative ? path.join(base, relative) : base);
+  const real = fs.realpathSync.native(relative ? path.join(base, relative) : base);
   if (!isBeneath(base, real)) return "FAIL_OUTSIDE_GRANT";
   const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NOFOLLOW | O_NONBLOCK;
   return checkedDescriptor(base, fs.openSync(real, flags));
@@ -314,7 +315,7 @@ function openBeneath(base: string, relative: string, writable: boolean): Opened 
 function createBeneath(base: string, relative: string, size: number): Opened | Refusal {
   if (!relative) return "FAIL_EISDIR";
   const target = path.join(base, relative);
-  const parent = fs.realpathSync(path.dirname(target));
+  const parent = fs.realpathSync.native(path.dirname(target));
   if (!isBeneath(base, parent)) return "FAIL_OUTSIDE_GRANT";
   // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;

@@ -19,6 +19,8 @@ export interface NativeAddon {
   copyOut(buffer: ArrayBuffer, offset: number, length: number, target: Uint8Array, targetOffset: number): number;
   /** Copies `length` bytes of `source` from `sourceOffset` into the mapping at `offset`. */
   copyIn(buffer: ArrayBuffer, offset: number, length: number, source: Uint8Array, sourceOffset: number): number;
+  /** pread of up to `length` bytes at `position` into `target` at `targetOffset`: bytes read, or a failure. */
+  readFile(fd: number, position: number, length: number, target: Uint8Array, targetOffset: number): number;
   /** fstat of `fd` into `out`: [size, device, isDirectory, isRegular]; 0 or a failure. */
   fileInfo(fd: number, out: Float64Array): number;
   /** Segments mapped and not yet unmapped, in the whole process. */

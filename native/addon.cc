@@ -323,6 +323,19 @@ Napi::Value CopyIn(const Napi::CallbackInfo& info) {
   return Result(info.Env(), GuardedCopy(span.address, source, span.length, span.address));
 }
 
+// readFile(fd, position, length, target, targetOffset) -> bytes read | status (pread).
+Napi::Value ReadFileCall(const Napi::CallbackInfo& info) {
+  const int fd = info[0].As<Napi::Number>().Int32Value();
+  const auto position = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  const size_t length = SizeArg(info, 2);
+  char* target = nullptr;
+  if (!BytesOf(info[3], SizeArg(info, 4), length, &target)) return Result(info.Env(), UV_EINVAL);
+  size_t read = 0;
+  // SAFETY: the target range was checked to lie inside the Uint8Array.
+  const Status status = ReadFile(fd, position, target, length, &read);
+  return Result(info.Env(), status != 0 ? status : static_cast<double>(read));
+}
+
 Napi::Value LiveRegions(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(live_regions.load()));
 }
@@ -344,6 +357,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("pageSize", Napi::Function::New(env, PageSizeCall, "pageSize"));
   exports.Set("copyOut", Napi::Function::New(env, CopyOut, "copyOut"));
   exports.Set("copyIn", Napi::Function::New(env, CopyIn, "copyIn"));
+  exports.Set("readFile", Napi::Function::New(env, ReadFileCall, "readFile"));
   exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
   exports.Set("liveRegions", Napi::Function::New(env, LiveRegions, "liveRegions"));
   exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));

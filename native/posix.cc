@@ -138,6 +138,16 @@ size_t PageSize() {
   return page;
 }
 
+Status ReadFile(int fd, uint64_t offset, void* destination, size_t length, size_t* read) {
+  ssize_t got;
+  do {
+    got = pread(fd, destination, length, static_cast<off_t>(offset));
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) return LastError();
+  *read = static_cast<size_t>(got);
+  return 0;
+}
+
 Status GetFileInfo(int fd, FileInfo* info) {
   struct stat stats;
   if (fstat(fd, &stats) != 0) return LastError();

@@ -80,6 +80,23 @@ size_t PageSize() {
   return page;
 }
 
+Status ReadFile(int fd, uint64_t offset, void* destination, size_t length, size_t* read) {
+  HANDLE file = reinterpret_cast<HANDLE>(uv_get_osfhandle(fd));
+  if (file == INVALID_HANDLE_VALUE) return UV_EBADF;
+  OVERLAPPED at{};
+  at.Offset = static_cast<DWORD>(offset);
+  at.OffsetHigh = static_cast<DWORD>(offset >> 32);
+  DWORD got = 0;
+  const DWORD chunk = length > 0x40000000 ? 0x40000000 : static_cast<DWORD>(length);
+  // SAFETY: `destination` holds `length` bytes (checked by the caller), `chunk` <= length.
+  if (!ReadFile(file, destination, chunk, &got, &at)) {
+    const DWORD error = GetLastError();
+    if (error != ERROR_HANDLE_EOF) return Translate(error);
+  }
+  *read = got;
+  return 0;
+}
+
 Status GetFileInfo(int fd, FileInfo* info) {
   HANDLE file = reinterpret_cast<HANDLE>(uv_get_osfhandle(fd));
   if (file == INVALID_HANDLE_VALUE) return UV_EBADF;
