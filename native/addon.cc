@@ -118,7 +118,7 @@ Napi::Value FileInfoCall(const Napi::CallbackInfo& info) {
 // memory, so mapping a large file triggers a full garbage collection nearly every time
 // (an open + close of a 256 MiB file cost 40 times fs.openSync + closeSync). A mapping
 // is file pages the kernel manages, not heap, so it is created here without that report.
-napi_value UncountedArrayBuffer(napi_env env, void* address, size_t length) {
+napi_value UncountedArrayBuffer(void* address, size_t length) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   if (isolate == nullptr) return nullptr;
   std::unique_ptr<v8::BackingStore> store =
@@ -150,7 +150,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
   // gets no finalizer of its own: the region's wrap owns the mapping, so a failure here
   // cannot free it twice.
-  buffer = UncountedArrayBuffer(env, address, length);
+  buffer = UncountedArrayBuffer(address, length);
   if ((buffer == nullptr &&
        napi_create_external_arraybuffer(env, address, length, nullptr, nullptr, &buffer) != napi_ok) ||
       napi_wrap(env, buffer, region, FinalizeRegion, nullptr, nullptr) != napi_ok) {
@@ -332,7 +332,7 @@ Napi::Value ReadFileCall(const Napi::CallbackInfo& info) {
   if (!BytesOf(info[3], SizeArg(info, 4), length, &target)) return Result(info.Env(), UV_EINVAL);
   size_t read = 0;
   // SAFETY: the target range was checked to lie inside the Uint8Array.
-  const Status status = ReadFile(fd, position, target, length, &read);
+  const Status status = ReadAt(fd, position, target, length, &read);
   return Result(info.Env(), status != 0 ? status : static_cast<double>(read));
 }
 

@@ -15,7 +15,7 @@ echo "check-sanitizers: building $out/mmap_wasi.node with -fsanitize=address,und
 g++ -std=c++17 -shared -fPIC -g -O1 -fno-omit-frame-pointer -fno-exceptions \
   -fsanitize=address,undefined -fno-sanitize-recover=undefined \
   -Wall -Wextra -Werror \
-  -I"$node_include" -I"$addon_api" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS \
+  -isystem "$node_include" -isystem "$addon_api" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS \
   native/addon.cc native/posix.cc -o "$out/mmap_wasi.node"
 
 # The addon is loaded into an uninstrumented node, so the runtimes are preloaded.

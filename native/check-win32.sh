@@ -38,7 +38,7 @@ fi
 # What node-gyp defines for an addon on Windows, plus the package's own settings.
 flags=(
   -std=c++17 -Wall -Wextra
-  -I"$node_include" -I"$addon_api_include"
+  -isystem "$node_include" -isystem "$addon_api_include"
   -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS -DWIN32_LEAN_AND_MEAN
   -DBUILDING_NODE_EXTENSION -DUSING_UV_SHARED=1 -DUSING_V8_SHARED=1
 )

@@ -75,7 +75,7 @@ Status UnlockRange(void* address, size_t length);
 Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice);
 
 // Reads up to `length` bytes of `fd` at `offset` into `destination` (pread); sets `read`.
-Status ReadFile(int fd, uint64_t offset, void* destination, size_t length, size_t* read);
+Status ReadAt(int fd, uint64_t offset, void* destination, size_t length, size_t* read);
 
 // Copies `length` bytes; `mapped` is whichever of the two is inside a mapping. A fault
 // there because the file was truncated (SIGBUS) ends the copy with kTruncated instead of

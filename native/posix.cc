@@ -138,7 +138,7 @@ size_t PageSize() {
   return page;
 }
 
-Status ReadFile(int fd, uint64_t offset, void* destination, size_t length, size_t* read) {
+Status ReadAt(int fd, uint64_t offset, void* destination, size_t length, size_t* read) {
   ssize_t got;
   do {
     got = pread(fd, destination, length, static_cast<off_t>(offset));

@@ -80,7 +80,7 @@ size_t PageSize() {
   return page;
 }
 
-Status ReadFile(int fd, uint64_t offset, void* destination, size_t length, size_t* read) {
+Status ReadAt(int fd, uint64_t offset, void* destination, size_t length, size_t* read) {
   HANDLE file = reinterpret_cast<HANDLE>(uv_get_osfhandle(fd));
   if (file == INVALID_HANDLE_VALUE) return UV_EBADF;
   OVERLAPPED at{};
@@ -89,7 +89,7 @@ Status ReadFile(int fd, uint64_t offset, void* destination, size_t length, size_
   DWORD got = 0;
   const DWORD chunk = length > 0x40000000 ? 0x40000000 : static_cast<DWORD>(length);
   // SAFETY: `destination` holds `length` bytes (checked by the caller), `chunk` <= length.
-  if (!ReadFile(file, destination, chunk, &got, &at)) {
+  if (!::ReadFile(file, destination, chunk, &got, &at)) {
     const DWORD error = GetLastError();
     if (error != ERROR_HANDLE_EOF) return Translate(error);
   }
