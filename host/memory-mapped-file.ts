@@ -70,8 +70,12 @@ export class MemoryMappedFile {
     } finally {
       if (!keep) fs.closeSync(fd);
     }
-    this.#fd = fd;
-    descriptors.register(this, fd, this);
+    // Only a kept descriptor may be closed by the registry: a closed one's number may
+    // already belong to another file.
+    if (keep) {
+      this.#fd = fd;
+      descriptors.register(this, fd, this);
+    }
   }
 
   /** Maps an existing file read-only. Writes through a view stay private and never reach the file. */
