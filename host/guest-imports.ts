@@ -321,10 +321,16 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
   const opened = checkedDescriptor(base, fs.openSync(path.join(parent, path.basename(target)), flags, 0o666));
   if (typeof opened !== "string") {
-    // Like O_TRUNC, but only once the file has passed the checks: an existing file's old
-    // bytes are gone, whatever its size was.
-    fs.ftruncateSync(opened.fd, 0);
-    fs.ftruncateSync(opened.fd, size);
+    try {
+      // Like O_TRUNC, but only once the file has passed the checks, and only once `size`
+      // is known to be possible: a refused size leaves an existing file as it was.
+      fs.ftruncateSync(opened.fd, size);
+      fs.ftruncateSync(opened.fd, 0);
+      fs.ftruncateSync(opened.fd, size);
+    } catch (error) {
+      fs.closeSync(opened.fd);
+      throw error;
+    }
     opened.size = size;
   }
   return opened;

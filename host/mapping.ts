@@ -4,6 +4,7 @@
 // TRUNCATED / MAP_COUNT_EXCEEDED below. Each caller reports them in its own way (an
 // MmapError for Node callers, an errno for guests).
 import { readFileSync } from "node:fs";
+import { markAsUntransferable } from "node:worker_threads";
 import { SEGMENT_SIZE, coreExports } from "./core.js";
 import { native } from "./native.js";
 
@@ -57,6 +58,9 @@ export class Mapping {
         this.unmap();
         return segment;
       }
+      // Transferring the buffer (postMessage, structuredClone) would leave the mapping
+      // with an owner that close() cannot detach; untransferable, it is copied instead.
+      markAsUntransferable(segment);
       this.#segments.push(segment);
       position += length;
     }
@@ -140,11 +144,14 @@ export class Mapping {
     return status < 0 ? status : resident;
   }
 
-  lock(start: number, end: number): number {
+  /** mlock; like flag advice, locking part of a mapping splits the kernel's areas. */
+  lock(start: number, end: number, pageSize: number): number {
+    if (!this.#recordSplits(start, end, pageSize)) return MAP_COUNT_EXCEEDED;
     return this.eachPiece(start, end, 0, native.lock);
   }
 
-  unlock(start: number, end: number): number {
+  unlock(start: number, end: number, pageSize: number): number {
+    if (!this.#recordSplits(start, end, pageSize)) return MAP_COUNT_EXCEEDED;
     return this.eachPiece(start, end, 0, native.unlock);
   }
 

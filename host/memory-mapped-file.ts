@@ -62,6 +62,8 @@ export class MemoryMappedFile {
       const info = fileInfo(fd);
       if (typeof info === "number") throw osError(info, "fstat", path);
       if (info.isDirectory) throw osErrorNamed("EISDIR", "mmap", path);
+      // FIFOs, sockets and devices: what mmap would refuse, or hang on.
+      if (!info.isRegular) throw osErrorNamed("ENODEV", "mmap", path);
       this.#device = info.device;
       this.#check(this.#mapping.map(fd, info.size), "mmap");
       keep = mode === "rw";
@@ -103,17 +105,18 @@ export class MemoryMappedFile {
   /** Maps an existing file read-write, or creates it with `size` bytes if it does not exist. */
   static openOrCreate(path: string, size: number | bigint): MemoryMappedFile {
     const bytes = checkedFileSize(size, path, "openOrCreate");
-    for (;;) {
+    // Two tries: someone may create the file between our two opens. A dangling symbolic
+    // link fails both ways (ENOENT, then EEXIST) and ends as ENOENT.
+    for (let attempt = 0; ; attempt++) {
       try {
-        return new MemoryMappedFile(path, "rw", fs.openSync(path, "r+"));
+        return new MemoryMappedFile(path, "rw", openFile(path, "r+"));
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw fromFsError(error, path);
+        if ((error as MmapError).code !== "ENOENT" || attempt === 2) throw error;
       }
       try {
-        return new MemoryMappedFile(path, "rw", truncated(fs.openSync(path, "wx+"), bytes, path));
+        return new MemoryMappedFile(path, "rw", truncated(openFile(path, "wx+"), bytes, path));
       } catch (error) {
-        // Someone else created it between the two opens: map theirs.
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw fromFsError(error, path);
+        if ((error as MmapError).code !== "EEXIST") throw error;
       }
     }
   }
@@ -254,12 +257,12 @@ export class MemoryMappedFile {
   /** Locks the range's pages in memory (mlock / VirtualLock). */
   lock(offset?: number | bigint, length?: number | bigint): void {
     if (this.#prepare(Op.lock, offset, length, "lock", Optional.both) === Status.nothingToDo) return;
-    this.#check(this.#mapping.lock(checked.alignedStart(), checked.alignedEnd()), "mlock");
+    this.#check(this.#mapping.lock(checked.alignedStart(), checked.alignedEnd(), PAGE_SIZE), "mlock");
   }
 
   unlock(offset?: number | bigint, length?: number | bigint): void {
     if (this.#prepare(Op.lock, offset, length, "unlock", Optional.both) === Status.nothingToDo) return;
-    this.#check(this.#mapping.unlock(checked.alignedStart(), checked.alignedEnd()), "munlock");
+    this.#check(this.#mapping.unlock(checked.alignedStart(), checked.alignedEnd(), PAGE_SIZE), "munlock");
   }
 
   /** Unmaps the file. Every earlier view gets length 0; a second close() does nothing. */
@@ -310,12 +313,21 @@ export function createMmap(path: string, size: number | bigint): MemoryMappedFil
   return MemoryMappedFile.createRw(path, size);
 }
 
-function openFile(path: string, flags: string): number {
+// Numeric open flags. O_NONBLOCK: opening a FIFO must not hang; it is refused once open.
+const NONBLOCK = fs.constants.O_NONBLOCK ?? 0;
+const OPEN_FLAGS = {
+  r: fs.constants.O_RDONLY | NONBLOCK,
+  "r+": fs.constants.O_RDWR | NONBLOCK,
+  "w+": fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_TRUNC,
+  "wx+": fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL,
+} as const;
+
+function openFile(path: string, flags: keyof typeof OPEN_FLAGS): number {
   if (typeof path !== "string" || path.length === 0) {
     throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `path must be a non-empty string, got ${String(path)}`);
   }
   try {
-    return fs.openSync(path, flags);
+    return fs.openSync(path, OPEN_FLAGS[flags], 0o666);
   } catch (error) {
     throw fromFsError(error, path);
   }

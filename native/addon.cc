@@ -26,6 +26,7 @@ struct Region {
   bool mapped;
   int pins;                // asynchronous flushes still using the region
   bool unmapWhenUnpinned;  // unmap() came while pinned: finish it when the last pin goes
+  bool finalized;          // the buffer was collected while pinned: the last pin frees it
 };
 
 // Regions mapped and not yet unmapped, in every thread: the host keeps it below
@@ -44,8 +45,14 @@ Status Release(Region* region) {
 // Runs once, when the ArrayBuffer is garbage: no view of it can be used any more.
 void FinalizeRegion(napi_env /*env*/, void* data, void* /*hint*/) {
   Region* region = static_cast<Region*>(data);
-  // SAFETY: a pinned region is referenced by its flush worker, which keeps the buffer
-  // alive, so pins is 0 here and nothing else uses the memory.
+  // A flush keeps the buffer alive, so a pinned region is finalized only when its
+  // environment shuts down; then the flush may still be running, and its completion
+  // releases the region instead.
+  if (region->pins > 0) {
+    region->finalized = true;
+    return;
+  }
+  // SAFETY: unpinned, and the buffer is unreachable: nothing else uses the memory.
   Release(region);
   delete region;
 }
@@ -143,7 +150,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   const Status status = MapFile(fd, offset, length, static_cast<Mode>(mode), &address);
   if (status != 0) return Result(env, status);
 
-  auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false};
+  auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false, false};
   live_regions++;
   napi_value buffer = nullptr;
   // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
@@ -186,61 +193,70 @@ Napi::Value Sync(const Napi::CallbackInfo& info) {
 }
 
 // Flushes off the main thread. The region is pinned, and the buffer referenced, until
-// the worker is done, so neither unmap() nor the finalizer can pull the memory away.
-class SyncWorker : public Napi::AsyncWorker {
- public:
-  SyncWorker(Napi::Env env, const Span& span, Napi::ArrayBuffer buffer, int fd)
-      : Napi::AsyncWorker(env),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        buffer_(Napi::Persistent(buffer)),
-        span_(span),
-        fd_(fd) {
-    span_.region->pins++;
-  }
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    // SAFETY: the region is pinned (see the class comment) and the span was checked.
-    span_.status = SyncRange(span_.address, span_.length, fd_);
-  }
-
-  void OnOK() override {
-    Unpin();
-    deferred_.Resolve(Napi::Number::New(Env(), span_.status));
-  }
-
-  void OnError(const Napi::Error& error) override {
-    Unpin();
-    deferred_.Reject(error.Value());
-  }
-
- private:
-  void Unpin() {
-    Region* region = span_.region;
-    if (--region->pins == 0 && region->unmapWhenUnpinned) Release(region);
-  }
-
-  Napi::Promise::Deferred deferred_;
-  Napi::Reference<Napi::ArrayBuffer> buffer_;
-  Span span_;
-  int fd_;
+// the flush is done, so neither unmap() nor the finalizer can pull the memory away.
+// Raw N-API on purpose: when a worker thread is terminated mid-flush, the completion
+// runs while its environment shuts down, where node-addon-api's wrappers would turn the
+// refused promise resolution into a fatal error.
+struct FlushJob {
+  napi_async_work work = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_ref buffer = nullptr;
+  Span span;
+  int fd = -1;
 };
+
+void Unpin(Region* region) {
+  if (--region->pins > 0) return;
+  if (region->unmapWhenUnpinned || region->finalized) Release(region);
+  if (region->finalized) delete region;
+}
+
+void ExecuteFlush(napi_env /*env*/, void* data) {
+  auto* job = static_cast<FlushJob*>(data);
+  // SAFETY: the region is pinned (see above) and the span was checked.
+  job->span.status = SyncRange(job->span.address, job->span.length, job->fd);
+}
+
+void CompleteFlush(napi_env env, napi_status /*status*/, void* data) {
+  auto* job = static_cast<FlushJob*>(data);
+  Unpin(job->span.region);
+  // During an environment's shutdown these calls fail; then nobody is left to tell.
+  napi_value result = nullptr;
+  if (napi_create_double(env, job->span.status, &result) == napi_ok) {
+    napi_resolve_deferred(env, job->deferred, result);
+  }
+  napi_delete_reference(env, job->buffer);
+  napi_delete_async_work(env, job->work);
+  delete job;
+}
 
 // syncAsync(buffer, offset, length, fd) -> Promise<status>
 Napi::Value SyncAsync(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Span span = SpanOf(info);
-  if (span.status != 0) {
-    auto deferred = Napi::Promise::Deferred::New(env);
-    deferred.Resolve(Result(env, span.status));
-    return deferred.Promise();
+  auto* job = new FlushJob();
+  job->span = SpanOf(info);
+  job->fd = info[3].As<Napi::Number>().Int32Value();
+  napi_value promise = nullptr;
+  napi_value name = nullptr;
+  if (napi_create_promise(env, &job->deferred, &promise) != napi_ok) {
+    delete job;
+    return env.Undefined();
   }
-  auto* worker = new SyncWorker(env, span, info[0].As<Napi::ArrayBuffer>(),
-                                info[3].As<Napi::Number>().Int32Value());
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();  // the worker deletes itself when done
-  return promise;
+  if (job->span.status == 0 &&
+      napi_create_string_utf8(env, "mmap_wasi.flush", NAPI_AUTO_LENGTH, &name) == napi_ok &&
+      napi_create_reference(env, info[0], 1, &job->buffer) == napi_ok &&
+      napi_create_async_work(env, nullptr, name, ExecuteFlush, CompleteFlush, job, &job->work) == napi_ok) {
+    job->span.region->pins++;
+    if (napi_queue_async_work(env, job->work) == napi_ok) return Napi::Value(env, promise);
+    job->span.region->pins--;
+    napi_delete_async_work(env, job->work);
+  }
+  if (job->buffer != nullptr) napi_delete_reference(env, job->buffer);
+  napi_value status = nullptr;
+  napi_create_double(env, job->span.status != 0 ? job->span.status : UV_EIO, &status);
+  napi_resolve_deferred(env, job->deferred, status);
+  delete job;
+  return Napi::Value(env, promise);
 }
 
 // advise(buffer, offset, length, action) -> status

@@ -127,7 +127,8 @@ Status GuardedCopy(void* destination, const void* source, size_t length, const v
   }
   active_copy = &range;
   std::atomic_signal_fence(std::memory_order_seq_cst);
-  memcpy(destination, source, length);
+  // memmove: a view of the same mapping may be the other side, and then they overlap.
+  memmove(destination, source, length);
   std::atomic_signal_fence(std::memory_order_seq_cst);
   active_copy = nullptr;
   return 0;

@@ -24,7 +24,7 @@ Status UnlockRange(void*, size_t) { return kNotSupported; }
 Status AdviseFile(int, uint64_t, uint64_t, FileAdvice) { return kNotSupported; }
 void InstallFaultGuard() {}
 Status GuardedCopy(void* destination, const void* source, size_t length, const void*) {
-  std::memcpy(destination, source, length);  // nothing can be mapped here
+  std::memmove(destination, source, length);  // nothing can be mapped here
   return 0;
 }
 

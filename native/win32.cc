@@ -213,8 +213,9 @@ void InstallFaultGuard() {}
 Status GuardedCopy(void* destination, const void* source, size_t length, const void* /*mapped*/) {
   // Windows refuses to truncate a file while a view of it exists
   // (ERROR_USER_MAPPED_FILE), so the fault this guards against on POSIX cannot happen.
-  // SAFETY: both ranges were checked by the core against live memory.
-  memcpy(destination, source, length);
+  // SAFETY: both ranges were checked by the core against live memory; memmove because a
+  // view of the same mapping may be the other side.
+  memmove(destination, source, length);
   return 0;
 }
 

@@ -224,7 +224,7 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
         assert.equal(guest.open("/data/fifo", 0)[0], E.inval);
         assert.equal(guest.open("/data/fifo", 1)[0], E.inval);
         assert.ok(performance.now() - started < 2000, "opening a FIFO must not block");
-        assert.equal(guest.open("/data/socket", 0)[0], E.io, "a socket cannot be opened as a file");
+        assert.equal(guest.open("/data/socket", 0)[0], E.inval, "a socket is not a file");
         assert.equal(guest.open("/dev/zero", 0)[0], E.inval);
         assert.equal(guest.open("/dev/null", 2)[0], E.inval);
         assert.equal(guest.open("/proc/status", 0)[0], E.inval);
@@ -253,6 +253,117 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       new Uint8Array(guest.g.memory.buffer).set(created, 0x1000);
       assert.equal(guest.g.create!(0x1000 as never, created.length as never, 0n as never, 0x100 as never), E.notcapable);
       assert.equal(fs.readFileSync(path.join(outside, "secret"), "utf8"), "secret", "create must not truncate it");
+      guest.mmap.close();
+    });
+  });
+
+  describe("found by review", () => {
+    const runChild = (script: string) =>
+      spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+
+    it("a transferred view buffer is copied, not moved: close() and GC stay safe", () => {
+      const file = temp.file("transfer");
+      fs.writeFileSync(file, Buffer.alloc(8192, 3));
+      const result = runChild(`
+        import { MemoryMappedFile } from ${JSON.stringify(libraryUrl)};
+        const mapping = MemoryMappedFile.openRw(${JSON.stringify(file)});
+        const view = mapping.view();
+        const moved = structuredClone(view.buffer, { transfer: [view.buffer] });
+        mapping.close();
+        globalThis.gc();
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        console.log(view.length, new Uint8Array(moved)[5]);`);
+      assert.equal(result.signal, null, result.stderr);
+      assert.equal(result.stdout, "0 3\n");
+    });
+
+    it("terminating a worker during flushAsync() does not abort the process", () => {
+      const file = temp.file("worker-flush");
+      const result = runChild(`
+        import { Worker } from "node:worker_threads";
+        const worker = new Worker(\`
+          const { MemoryMappedFile } = await import(${JSON.stringify(libraryUrl)});
+          const { parentPort } = await import("node:worker_threads");
+          const mapping = MemoryMappedFile.createRw(${JSON.stringify(file)}, 64 << 20);
+          mapping.view().fill(7);
+          mapping.flushAsync();
+          parentPort.postMessage("flushing");
+        \`, { eval: true, type: "module" });
+        worker.once("message", async () => { await worker.terminate(); console.log("terminated"); });`);
+      assert.equal(result.signal, null, result.stderr);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout, "terminated\n");
+    });
+
+    it("a guest's create of an impossible size leaks no descriptor and leaves the file as it was", () => {
+      const dir = temp.file("create-big");
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "precious"), "keep me");
+      const guest = probe({ grants: [{ guest: "/w", host: dir, access: "rw" }] });
+      const fds = () => fs.readdirSync("/proc/self/fd").length;
+      const before = fds();
+      const pathBytes = Buffer.from("/w/precious");
+      for (let i = 0; i < 50; i++) {
+        new Uint8Array(guest.g.memory.buffer).set(pathBytes, 0x1000);
+        assert.equal(guest.g.create!(0x1000 as never, pathBytes.length as never, (1n << 50n) as never, 0x100 as never), E.io);
+      }
+      assert.equal(fds(), before);
+      assert.equal(fs.readFileSync(path.join(dir, "precious"), "utf8"), "keep me");
+      guest.mmap.close();
+    });
+
+    it("scattered lock() calls count against the mapping budget like advice", () => {
+      const file = temp.file("locks");
+      fs.writeFileSync(file, "");
+      fs.truncateSync(file, 512 * MiB);
+      const mapping = MemoryMappedFile.openRo(file);
+      let refused = 0;
+      for (let i = 0; i < 40_000 && refused === 0; i++) {
+        try {
+          mapping.lock(i * 8192, 1);
+        } catch (error) {
+          assert.equal((error as MmapError).code, "ERR_MMAP_MAP_COUNT");
+          refused++;
+        }
+      }
+      assert.equal(refused, 1, "the budget must stop the splits");
+      assert.equal(Buffer.alloc(16 * MiB).length, 16 * MiB);
+      mapping.unlock();
+      mapping.close();
+    });
+
+    it("openOrCreate on a dangling symbolic link fails with ENOENT instead of spinning", () => {
+      const link = temp.file("dangling");
+      fs.symlinkSync(temp.file("nowhere/x"), link);
+      expectCode(() => MemoryMappedFile.openOrCreate(link, 4096), "ENOENT");
+    });
+
+    it("opening a FIFO from Node neither blocks nor maps: ENODEV", () => {
+      const fifo = temp.file("fifo");
+      spawnSync("mkfifo", [fifo]);
+      const started = performance.now();
+      expectCode(() => MemoryMappedFile.openRo(fifo), "ENODEV");
+      expectCode(() => MemoryMappedFile.openRw(fifo), "ENODEV");
+      assert.ok(performance.now() - started < 2000);
+    });
+
+    it("a closed guest handle stays badf while its slot is reused thousands of times", () => {
+      const dir = temp.file("reuse");
+      fs.mkdirSync(dir);
+      fs.writeFileSync(path.join(dir, "f"), "data");
+      const guest = probe({ grants: [{ guest: "/d", host: dir }] });
+      const seen = new Set<number>();
+      const [, first] = guest.open("/d/f", 0);
+      guest.g.close!(first as never);
+      seen.add(first);
+      for (let i = 0; i < 20_000; i++) {
+        const [errno, handle] = guest.open("/d/f", 0);
+        assert.equal(errno, E.success);
+        assert.ok(!seen.has(handle), `handle ${handle} came back after ${i} opens`);
+        seen.add(handle);
+        guest.g.close!(handle as never);
+      }
+      assert.equal(guest.read(first, 0n, 1)[0], E.badf);
       guest.mmap.close();
     });
   });

@@ -31,6 +31,8 @@ export const FAIL_ENFILE: i32 = -11;
 export const FAIL_ELOOP: i32 = -12;
 export const FAIL_ENAMETOOLONG: i32 = -13;
 export const FAIL_EINVAL: i32 = -14;
+/** What open() gives for a socket, and some devices: not a file at all. */
+export const FAIL_ENXIO: i32 = -15;
 // Failures the host finds itself rather than the OS.
 /** After every symbolic link is resolved, the file lies outside its grant. */
 export const FAIL_OUTSIDE_GRANT: i32 = -100;
@@ -61,6 +63,7 @@ export function errnoOfHostResult(result: i32): i32 {
     case FAIL_OUTSIDE_GRANT: return ERRNO_NOTCAPABLE;
     case FAIL_ENAMETOOLONG:
     case FAIL_EINVAL:
+    case FAIL_ENXIO:
     case FAIL_NOT_REGULAR: return ERRNO_INVAL;
     default: return ERRNO_IO;
   }
