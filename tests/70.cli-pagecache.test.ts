@@ -139,6 +139,8 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
 
   const needsVmtouch = function (this: Mocha.Context) {
     if (!hasVmtouch) {
+      // .ci/run installs it: in CI a missing vmtouch is a failure, not a skip.
+      if (process.env.CI) assert.fail("vmtouch is not installed (apt-get install vmtouch)");
       console.log("      (skipped: vmtouch is not installed; apt-get install vmtouch)");
       this.skip();
     }
@@ -329,7 +331,11 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
     });
 
     it("on a terminal: a picture of where the resident pages lie, in color unless NO_COLOR", function () {
-      if (!hasScript) return this.skip();
+      if (!hasScript) {
+        if (process.env.CI) assert.fail("script(1) from util-linux is needed to give the command a terminal");
+        console.log("      (skipped: script(1) from util-linux is not installed)");
+        return this.skip();
+      }
       evict(file);
       // Resident: the first quarter only.
       const fd = fs.openSync(file, "r");
@@ -451,7 +457,11 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
     });
 
     it("on a terminal: a progress bar on stderr, colored unless NO_COLOR", function () {
-      if (!hasScript) return this.skip();
+      if (!hasScript) {
+        if (process.env.CI) assert.fail("script(1) from util-linux is needed to give the command a terminal");
+        console.log("      (skipped: script(1) from util-linux is not installed)");
+        return this.skip();
+      }
       evict(file);
       const colored = runCliOnTerminal(["touch", file]);
       assert.equal(colored.code, 0, colored.stdout);
