@@ -1,6 +1,5 @@
 // `mmap-wasi advise`: gives one piece of advice for a range of a file.
-import { UsageError } from "./cli-run.js";
-import { parseCommand, plural } from "./cli-shared.js";
+import { parseCommand, plural, UsageError } from "./cli-shared.js";
 import { MmapAdvice } from "./advice.js";
 import { MmapError } from "./errors.js";
 import { MemoryMappedFile } from "./memory-mapped-file.js";

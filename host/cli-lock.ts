@@ -1,6 +1,5 @@
 // `mmap-wasi lock`: keeps files locked in memory until interrupted (like vmtouch -l).
-import { UsageError } from "./cli-run.js";
-import { Failures, parseCommand, plural } from "./cli-shared.js";
+import { Failures, parseCommand, plural, UsageError } from "./cli-shared.js";
 import { MmapError } from "./errors.js";
 import { MemoryMappedFile, pageSize } from "./memory-mapped-file.js";
 import { regularFiles } from "./page-cache.js";

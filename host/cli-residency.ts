@@ -1,6 +1,5 @@
 // `mmap-wasi residency`: how much of each file is in the page cache, and where.
-import { UsageError } from "./cli-run.js";
-import { Failures, parseCommand, percentOf, plural } from "./cli-shared.js";
+import { Failures, parseCommand, percentOf, plural, UsageError } from "./cli-shared.js";
 import { MemoryMappedFile, pageSize as hostPageSize } from "./memory-mapped-file.js";
 import { residencyOf, regularFiles, type FileResidency } from "./page-cache.js";
 import { formatBytes } from "./sizes.js";

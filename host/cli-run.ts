@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import type { MmapGrant } from "./guest-imports.js";
 import { runGuest } from "./run-guest.js";
+import { UsageError } from "./cli-shared.js";
 
 export const RUN_HELP = `Usage: mmap-wasi run [options] GUEST.wasm [--] [ARGS...]
 
@@ -27,8 +28,6 @@ guest's.
 Example:
   mmap-wasi run --dir ./data::/data checksum.wasm -- /data/big.bin
 `;
-
-export class UsageError extends Error {}
 
 function grant(spec: string, access: "ro" | "rw"): MmapGrant {
   const split = spec.lastIndexOf("::");

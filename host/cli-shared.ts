@@ -2,7 +2,9 @@
 // per-file errors that are reported and counted while the command goes on (exit 1).
 import { parseArgs } from "node:util";
 import { MmapError } from "./errors.js";
-import { UsageError } from "./cli-run.js";
+
+/** A mistake in the command line: reported with a hint to --help, exit code 2. */
+export class UsageError extends Error {}
 
 /** A command-line switch: the page-cache commands take no option values. */
 interface Flag {

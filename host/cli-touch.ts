@@ -1,7 +1,6 @@
 // `mmap-wasi touch`: brings files into the page cache, and says how fast.
 import * as fs from "node:fs";
-import { UsageError } from "./cli-run.js";
-import { Failures, parseCommand, plural } from "./cli-shared.js";
+import { Failures, parseCommand, plural, UsageError } from "./cli-shared.js";
 import { MmapError } from "./errors.js";
 import { MemoryMappedFile } from "./memory-mapped-file.js";
 import { regularFiles, touchFile } from "./page-cache.js";

@@ -3,12 +3,7 @@
 // guest's), 1 for a failure, 2 for a usage error.
 import { readFileSync } from "node:fs";
 import { MmapError } from "./errors.js";
-import { UsageError, run } from "./cli-run.js";
-import { residency } from "./cli-residency.js";
-import { touch } from "./cli-touch.js";
-import { evict } from "./cli-evict.js";
-import { advise } from "./cli-advise.js";
-import { lock } from "./cli-lock.js";
+import { UsageError } from "./cli-shared.js";
 import { packageRoot } from "./paths.js";
 
 const HELP = `Usage: mmap-wasi COMMAND [options]
@@ -32,7 +27,18 @@ Example:
   mmap-wasi touch ./data && mmap-wasi residency ./data
 `;
 
-const commands: Record<string, (argv: readonly string[]) => Promise<number>> = { run, residency, touch, evict, advise, lock };
+type Command = (argv: readonly string[]) => Promise<number>;
+
+// Each command's module is loaded only when it runs: a page-cache command does not pay
+// for the guest runtime, and the process starts sooner.
+const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import("./cli-run.js")).run,
+  residency: async () => (await import("./cli-residency.js")).residency,
+  touch: async () => (await import("./cli-touch.js")).touch,
+  evict: async () => (await import("./cli-evict.js")).evict,
+  advise: async () => (await import("./cli-advise.js")).advise,
+  lock: async () => (await import("./cli-lock.js")).lock,
+};
 
 async function main(argv: readonly string[]): Promise<number> {
   const [first, ...rest] = argv;
@@ -45,9 +51,9 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(HELP);
     return 0;
   }
-  const command = first === undefined ? undefined : commands[first];
-  if (!command) throw new UsageError(first === undefined ? "missing COMMAND" : `unknown command: ${first}`);
-  return command(rest);
+  const load = first !== undefined && Object.hasOwn(commands, first) ? commands[first] : undefined;
+  if (!load) throw new UsageError(first === undefined ? "missing COMMAND" : `unknown command: ${first}`);
+  return (await load())(rest);
 }
 
 main(process.argv.slice(2)).then(
@@ -56,7 +62,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     if (error instanceof UsageError) {
-      const command = process.argv[2] && process.argv[2] in commands ? ` ${process.argv[2]}` : "";
+      const command = process.argv[2] && Object.hasOwn(commands, process.argv[2]) ? ` ${process.argv[2]}` : "";
       process.stderr.write(`mmap-wasi: ${error.message}\nRun 'mmap-wasi${command} --help' for usage.\n`);
       process.exitCode = 2;
       return;

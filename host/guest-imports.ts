@@ -67,7 +67,9 @@ interface OpenFile {
   size: number;
   /** Held for rw (flush, resize) and between open_file and map_file; undefined otherwise. */
   fd: number | undefined;
-  window: number;
+  device: number;
+  /** The device's read-ahead window, found on the first advice. */
+  window: number | undefined;
 }
 
 interface ResolvedGrant {
@@ -167,7 +169,7 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
         ? createBeneath(grant.realHost, relative, size)
         : openBeneath(grant.realHost, relative, mode === Mode.rw);
       if (typeof opened === "string") return constant(opened);
-      files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, window: readAheadWindow(opened.dev) };
+      files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined };
       return opened.size;
     }),
     map_file: guarded((slot: number) => {
@@ -199,6 +201,7 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
     }),
     advise: guarded((slot: number, start: number, end: number, action: number) => {
       const file = files[slot]!;
+      file.window ??= readAheadWindow(file.device);
       const status = file.mapping.advise(start, end, action, file.window, pageSize());
       return status < 0 ? failureId(status) : 0;
     }),

@@ -211,10 +211,13 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
       });
     }
 
-    it("an unknown command: exit 2", () => {
-      const result = runCli(["frobnicate"]);
-      assert.equal(result.code, 2);
-      assert.match(result.stderr, /unknown command: frobnicate/);
+    it("an unknown command: exit 2, also for names every object has", () => {
+      for (const name of ["frobnicate", "constructor", "toString", "__proto__"]) {
+        const result = runCli([name]);
+        assert.equal(result.code, 2, `${name}: ${result.stderr}`);
+        assert.match(result.stderr, new RegExp(`unknown command: ${name}\\n`));
+        assert.equal(result.stdout, "");
+      }
     });
 
     it("advise: malformed sizes, unknown advice and a wrong argument count are usage errors (exit 2)", () => {
