@@ -8,10 +8,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { Mode, platformCode } from "./core.js";
-import { MmapError, fromFsError } from "./errors.js";
+import { MmapError, fromFsError, osError } from "./errors.js";
 import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
 import { pageSize } from "./memory-mapped-file.js";
-import { native } from "./native.js";
+import { fileInfo, native } from "./native.js";
 import { guestCoreWasmPath } from "./paths.js";
 import { readAheadWindow } from "./readahead.js";
 
@@ -350,15 +350,18 @@ const PSEUDO_FILE_SYSTEMS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */])
  */
 function checkedDescriptor(base: string, fd: number): Opened | Refusal {
   try {
-    const stats = fs.fstatSync(fd);
-    let refusal: Refusal | undefined = stats.isDirectory() ? "FAIL_EISDIR" : stats.isFile() ? undefined : "FAIL_NOT_REGULAR";
-    if (!refusal && stats.nlink > 1) refusal = "FAIL_OUTSIDE_GRANT";
+    const info = fileInfo(fd);
+    if (typeof info === "number") throw osError(info, "fstat", base);
+    let refusal: Refusal | undefined = info.isDirectory ? "FAIL_EISDIR" : info.isRegular ? undefined : "FAIL_NOT_REGULAR";
+    if (!refusal && info.links > 1) refusal = "FAIL_OUTSIDE_GRANT";
     if (!refusal && process.platform === "linux") {
       const opened = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      const filesystem = native.filesystemType(fd);
+      if (filesystem < 0) throw osError(filesystem, "fstatfs", opened);
       if (!isBeneath(base, opened)) refusal = "FAIL_OUTSIDE_GRANT";
-      else if (PSEUDO_FILE_SYSTEMS.has(fs.statfsSync(opened).type)) refusal = "FAIL_NOT_REGULAR";
+      else if (PSEUDO_FILE_SYSTEMS.has(filesystem)) refusal = "FAIL_NOT_REGULAR";
     }
-    if (!refusal) return { fd, size: stats.size, dev: stats.dev };
+    if (!refusal) return { fd, size: info.size, dev: info.device };
     fs.closeSync(fd);
     return refusal;
   } catch (error) {

@@ -23,6 +23,8 @@ export interface NativeAddon {
   readFile(fd: number, position: number, length: number, target: Uint8Array, targetOffset: number): number;
   /** fstat of `fd` into `out`: [size, device, isDirectory, isRegular]; 0 or a failure. */
   fileInfo(fd: number, out: Float64Array): number;
+  /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
+  filesystemType(fd: number): number;
   /** Segments mapped and not yet unmapped, in the whole process. */
   liveRegions(): number;
   /** Status of a copy that hit a part of the file truncated beneath the mapping. */
@@ -50,18 +52,26 @@ export const native: NativeAddon = loadAddon();
 /** WASI fd_advise numbering, as native/platform.h's FileAdvice. */
 export const FileAdvice = { Normal: 0, Sequential: 1, Random: 2, WillNeed: 3, DontNeed: 4, NoReuse: 5 } as const;
 
-const fileInfoOut = new Float64Array(4);
+const fileInfoOut = new Float64Array(5);
 
 export interface FileInfo {
   size: number;
   device: number;
   isDirectory: boolean;
   isRegular: boolean;
+  /** How many names (hard links) the file has. */
+  links: number;
 }
 
 /** What mapping `fd` needs to know, in one fstat and without a Stats object; or a failure. */
 export function fileInfo(fd: number): FileInfo | number {
   const status = native.fileInfo(fd, fileInfoOut);
   if (status < 0) return status;
-  return { size: fileInfoOut[0]!, device: fileInfoOut[1]!, isDirectory: fileInfoOut[2] === 1, isRegular: fileInfoOut[3] === 1 };
+  return {
+    size: fileInfoOut[0]!,
+    device: fileInfoOut[1]!,
+    isDirectory: fileInfoOut[2] === 1,
+    isRegular: fileInfoOut[3] === 1,
+    links: fileInfoOut[4]!,
+  };
 }

@@ -101,23 +101,32 @@ Span SpanOf(const Napi::CallbackInfo& info) {
 
 Napi::Number Result(const Napi::Env& env, double value) { return Napi::Number::New(env, value); }
 
-// fileInfo(fd, out: Float64Array(4)) -> status; out = [size, device, isDirectory, isRegular].
+// fileInfo(fd, out: Float64Array(5)) -> status; out = [size, device, isDirectory, isRegular, links].
 // One fstat, and no Stats object: opening a mapping is mostly system calls, so each counts.
 Napi::Value FileInfoCall(const Napi::CallbackInfo& info) {
   const int fd = info[0].As<Napi::Number>().Int32Value();
   if (!info[1].IsTypedArray()) return Result(info.Env(), UV_EINVAL);
   Napi::TypedArray out = info[1].As<Napi::TypedArray>();
-  if (out.TypedArrayType() != napi_float64_array || out.ElementLength() < 4) return Result(info.Env(), UV_EINVAL);
+  if (out.TypedArrayType() != napi_float64_array || out.ElementLength() < 5) return Result(info.Env(), UV_EINVAL);
   FileInfo about{};
   const Status status = GetFileInfo(fd, &about);
   if (status != 0) return Result(info.Env(), status);
   Napi::Float64Array values = out.As<Napi::Float64Array>();
-  // SAFETY: the Float64Array was checked to hold at least four elements.
+  // SAFETY: the Float64Array was checked to hold at least five elements.
   values[0] = static_cast<double>(about.size);
   values[1] = static_cast<double>(about.device);
   values[2] = about.is_directory ? 1 : 0;
   values[3] = about.is_regular ? 1 : 0;
+  values[4] = static_cast<double>(about.links);
   return Result(info.Env(), 0);
+}
+
+// filesystemType(fd) -> type (>= 0) | status
+Napi::Value FilesystemTypeCall(const Napi::CallbackInfo& info) {
+  uint64_t type = 0;
+  // SAFETY: touches no memory of ours; a bad fd is the kernel's EBADF.
+  const Status status = GetFilesystemType(info[0].As<Napi::Number>().Int32Value(), &type);
+  return Result(info.Env(), status != 0 ? status : static_cast<double>(type));
 }
 
 // An ArrayBuffer over `length` bytes at `address` that V8 does not count as memory it
@@ -375,6 +384,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyIn", Napi::Function::New(env, CopyIn, "copyIn"));
   exports.Set("readFile", Napi::Function::New(env, ReadFileCall, "readFile"));
   exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
+  exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
   exports.Set("liveRegions", Napi::Function::New(env, LiveRegions, "liveRegions"));
   exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));
   static std::once_flag guard_installed;

@@ -51,12 +51,18 @@ size_t PageSize();
 struct FileInfo {
   uint64_t size;
   uint64_t device;  // for finding the device's read-ahead window
+  uint64_t links;   // names the file has (a guest's file must have only one)
   bool is_directory;
   bool is_regular;
 };
 
 // What MapFile needs to know about `fd`, in one system call (fstat).
 Status GetFileInfo(int fd, FileInfo* info);
+
+// The type of the file system `fd` lives on (Linux: fstatfs's f_type, e.g. proc's
+// 0x9fa0), or 0 where the platform has no such number. Asked of the open file, not of a
+// path that may have changed since it was opened.
+Status GetFilesystemType(int fd, uint64_t* type);
 
 // Maps `length` bytes of the open file `fd` from `offset` (a multiple of the allocation
 // granularity). rw is shared with the file; ro and cow are private and writable, so a

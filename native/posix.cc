@@ -7,6 +7,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/vfs.h>
+#endif
 
 #include <atomic>
 #include <vector>
@@ -154,8 +157,21 @@ Status GetFileInfo(int fd, FileInfo* info) {
   if (fstat(fd, &stats) != 0) return LastError();
   info->size = static_cast<uint64_t>(stats.st_size);
   info->device = static_cast<uint64_t>(stats.st_dev);
+  info->links = static_cast<uint64_t>(stats.st_nlink);
   info->is_directory = S_ISDIR(stats.st_mode);
   info->is_regular = S_ISREG(stats.st_mode);
+  return 0;
+}
+
+Status GetFilesystemType(int fd, uint64_t* type) {
+  *type = 0;
+#ifdef __linux__
+  struct statfs about;
+  if (fstatfs(fd, &about) != 0) return LastError();
+  *type = static_cast<uint64_t>(about.f_type);
+#else
+  (void)fd;
+#endif
   return 0;
 }
 

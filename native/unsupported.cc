@@ -13,6 +13,7 @@ constexpr Status kNotSupported = UV_ENOSYS;
 
 size_t PageSize() { return 4096; }
 Status GetFileInfo(int, FileInfo*) { return kNotSupported; }
+Status GetFilesystemType(int, uint64_t*) { return kNotSupported; }
 Status ReadAt(int, uint64_t, void*, size_t, size_t*) { return kNotSupported; }
 Status MapFile(int, uint64_t, size_t, Mode, void**) { return kNotSupported; }
 Status UnmapFile(void*, size_t) { return kNotSupported; }

@@ -105,9 +105,15 @@ Status GetFileInfo(int fd, FileInfo* info) {
   if (!GetFileInformationByHandle(file, &about)) return LastError();
   info->size = (static_cast<uint64_t>(about.nFileSizeHigh) << 32) | about.nFileSizeLow;
   info->device = about.dwVolumeSerialNumber;
+  info->links = about.nNumberOfLinks;
   info->is_directory = (about.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) != 0;
   info->is_regular = !info->is_directory && GetFileType(file) == FILE_TYPE_DISK;
   return 0;
+}
+
+Status GetFilesystemType(int fd, uint64_t* type) {
+  *type = 0;  // Windows has no pseudo file systems of files to refuse
+  return FileHandle(fd) == INVALID_HANDLE_VALUE ? UV_EBADF : 0;
 }
 
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {
