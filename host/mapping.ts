@@ -25,15 +25,13 @@ const maxMapCount = (() => {
   }
 })();
 
-/** Areas that range advice split off, in every live mapping (see adviseSplits). */
-let splitAreas = 0;
-/** Gives back the areas of mappings dropped without unmap(), once they are collected. */
-const droppedSplits = new FinalizationRegistry<Set<number>>((boundaries) => {
-  splitAreas -= boundaries.size;
-});
-
+/**
+ * May `adding` more kernel areas be used? The addon counts the areas of every thread, so
+ * workers share one budget. Threads checking at the same moment may pass it by a few
+ * areas, far less than the core's headroom.
+ */
 function withinBudget(adding: number): boolean {
-  return coreExports.withinMapBudget(native.liveRegions() + splitAreas, adding, maxMapCount) >= 0;
+  return coreExports.withinMapBudget(native.areasInUse(), adding, maxMapCount) >= 0;
 }
 
 export class Mapping {
@@ -73,7 +71,7 @@ export class Mapping {
     const segments = this.#segments;
     this.#segments = [];
     this.length = 0;
-    this.#clearSplits();
+    this.#boundaries.clear(); // the addon forgets a region's splits when it unmaps it
     let failure = 0;
     for (const segment of segments) failure = native.unmap(segment) || failure;
     return failure;
@@ -175,16 +173,16 @@ export class Mapping {
     const added = [start, end].filter((at) => at !== 0 && at < mappedEnd && !this.#boundaries.has(at));
     if (added.length === 0) return true;
     if (!withinBudget(added.length)) return false;
-    if (this.#boundaries.size === 0) droppedSplits.register(this, this.#boundaries, this);
     for (const at of added) this.#boundaries.add(at);
-    splitAreas += added.length;
+    // Counted on the first segment's region: when it is unmapped, or collected without
+    // close(), the count goes with it.
+    native.setSplitAreas(this.#segments[0]!, this.#boundaries.size);
     return true;
   }
 
   #clearSplits(): void {
     if (this.#boundaries.size === 0) return;
-    splitAreas -= this.#boundaries.size;
     this.#boundaries.clear();
-    droppedSplits.unregister(this);
+    native.setSplitAreas(this.#segments[0]!, 0);
   }
 }

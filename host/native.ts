@@ -25,8 +25,10 @@ export interface NativeAddon {
   fileInfo(fd: number, out: Float64Array): number;
   /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
   filesystemType(fd: number): number;
-  /** Segments mapped and not yet unmapped, in the whole process. */
-  liveRegions(): number;
+  /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */
+  areasInUse(): number;
+  /** Records how many extra areas the mapping that starts with `segment` is split into. */
+  setSplitAreas(segment: ArrayBuffer, count: number): number;
   /** Status of a copy that hit a part of the file truncated beneath the mapping. */
   readonly TRUNCATED: number;
 }

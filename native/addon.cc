@@ -27,16 +27,22 @@ struct Region {
   int pins;                // asynchronous flushes still using the region
   bool unmapWhenUnpinned;  // unmap() came while pinned: finish it when the last pin goes
   bool finalized;          // the buffer was collected while pinned: the last pin frees it
+  int64_t split_areas;     // extra kernel areas that advice or locks split this region into
 };
 
-// Regions mapped and not yet unmapped, in every thread: the host keeps it below
-// vm.max_map_count, which the JavaScript engine needs room under too.
+// Regions mapped and not yet unmapped, and the extra areas advice split them into, in
+// every thread of the process: the host keeps their sum below vm.max_map_count, which
+// the JavaScript engine needs room under too. Counted here, not per thread, so that
+// workers share one budget; a region's splits go when it is unmapped or collected.
 std::atomic<int64_t> live_regions{0};
+std::atomic<int64_t> split_areas{0};
 
 Status Release(Region* region) {
   if (!region->mapped) return 0;
   region->mapped = false;
   live_regions--;
+  split_areas -= region->split_areas;
+  region->split_areas = 0;
   // SAFETY: address and length are exactly what MapFile returned, and `mapped` was true,
   // so this is the first and only unmap of this region.
   return UnmapFile(region->address, region->length);
@@ -159,7 +165,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   const Status status = MapFile(fd, offset, length, static_cast<Mode>(mode), &address);
   if (status != 0) return Result(env, status);
 
-  auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false, false};
+  auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false, false, 0};
   live_regions++;
   napi_value buffer = nullptr;
   // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
@@ -361,8 +367,21 @@ Napi::Value ReadFileCall(const Napi::CallbackInfo& info) {
   return Result(info.Env(), status != 0 ? status : static_cast<double>(read));
 }
 
-Napi::Value LiveRegions(const Napi::CallbackInfo& info) {
-  return Result(info.Env(), static_cast<double>(live_regions.load()));
+// areasInUse() -> the kernel areas mappings use in this process: regions plus splits.
+Napi::Value AreasInUse(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(live_regions.load() + split_areas.load()));
+}
+
+// setSplitAreas(buffer, count) -> status: how many extra areas the mapping this region
+// starts now has; they count until it is unmapped.
+Napi::Value SetSplitAreas(const Napi::CallbackInfo& info) {
+  Region* region = RegionOf(info[0]);
+  if (region == nullptr || !region->mapped) return Result(info.Env(), UV_EBADF);
+  const auto count = static_cast<int64_t>(info[1].As<Napi::Number>().DoubleValue());
+  if (count < 0) return Result(info.Env(), UV_EINVAL);
+  split_areas += count - region->split_areas;
+  region->split_areas = count;
+  return Result(info.Env(), 0);
 }
 
 Napi::Value PageSizeCall(const Napi::CallbackInfo& info) {
@@ -385,7 +404,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readFile", Napi::Function::New(env, ReadFileCall, "readFile"));
   exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
-  exports.Set("liveRegions", Napi::Function::New(env, LiveRegions, "liveRegions"));
+  exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
+  exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));
   exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));
   static std::once_flag guard_installed;
   std::call_once(guard_installed, InstallFaultGuard);

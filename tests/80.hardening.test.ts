@@ -295,6 +295,53 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       assert.equal(result.stdout, "terminated\n");
     });
 
+    it("worker threads share one mapping budget: scattered advice in three workers does not exhaust vm.max_map_count", () => {
+      // Found after review: each thread used to count its own splits, so three workers
+      // together split past the limit and V8 died ("Committing semi space failed").
+      const file = temp.file("worker-splits");
+      fs.writeFileSync(file, "");
+      fs.truncateSync(file, 256 * MiB);
+      const limit = Number(fs.readFileSync("/proc/sys/vm/max_map_count", "utf8"));
+      const result = runChild(`
+        import { Worker } from "node:worker_threads";
+        import * as fs from "node:fs";
+        const { MemoryMappedFile, MmapAdvice } = await import(${JSON.stringify(libraryUrl)});
+        const lines = () => fs.readFileSync("/proc/self/maps", "utf8").split("\\n").length - 1;
+        const source = \`
+          const { MemoryMappedFile, MmapAdvice } = await import(${JSON.stringify(libraryUrl)});
+          const { parentPort, workerData } = await import("node:worker_threads");
+          const mapping = MemoryMappedFile.openRo(${JSON.stringify(file)});
+          let state = 12345 + workerData, refused = 0;
+          for (let i = 0; refused < 2000 && i < 400000; i++) {
+            state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+            try {
+              mapping.advise((state % 65536) * 4096 + 7, 100, i % 2 ? MmapAdvice.Random : MmapAdvice.Sequential);
+            } catch (error) {
+              if (error.code !== "ERR_MMAP_MAP_COUNT") throw error;
+              refused++;
+            }
+          }
+          parentPort.postMessage(refused);
+          setInterval(() => {}, 1000); // keeps the split mapping alive
+        \`;
+        const workers = [0, 1, 2].map((k) => new Worker(source, { eval: true, type: "module", workerData: k }));
+        const refused = await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); })));
+        const peak = lines();
+        const spare = Buffer.alloc(64 << 20, 1).length; // the engine can still map memory
+        await Promise.all(workers.map((w) => w.terminate()));
+        // The workers' splits went with their mappings: splitting works again here.
+        const mapping = MemoryMappedFile.openRo(${JSON.stringify(file)});
+        for (let page = 1; page < 2000; page += 2) mapping.advise(page * 4096, 4096, MmapAdvice.Random);
+        mapping.close();
+        console.log(JSON.stringify({ refused, peak, spare }));`);
+      assert.equal(result.signal, null, result.stderr);
+      assert.equal(result.status, 0, result.stderr);
+      const { refused, peak, spare } = JSON.parse(result.stdout) as { refused: number[]; peak: number; spare: number };
+      assert.ok(refused.every((count) => count === 2000), `every worker reached the budget: ${refused.join(", ")}`);
+      assert.ok(peak < limit - 4000, `maps lines ${peak} stay below ${limit} - 4000`);
+      assert.equal(spare, 64 * MiB);
+    });
+
     it("a guest's create of an impossible size leaks no descriptor and leaves the file as it was", () => {
       const dir = temp.file("create-big");
       fs.mkdirSync(dir);
