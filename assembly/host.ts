@@ -21,7 +21,7 @@ export { sliceRange, alignDown, alignUp, pieceLength, withinOneSegment, prefetch
 export { modeAllows } from "./core/modes";
 export { planAdvice, platformAction, actionChunk } from "./core/advice";
 export { isOperandNumber } from "./core/operands";
-export { withinMapBudget, actionSplitsMapping, mapHeadroom } from "./core/budget";
+export { withinMapBudget, withinAddressBudget, actionSplitsMapping, mapHeadroom } from "./core/budget";
 
 const SLOT_OFFSET: usize = 0; // in: offset operand, or the size for prepareSize
 const SLOT_LENGTH: usize = 1; // in: length operand

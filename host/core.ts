@@ -28,6 +28,7 @@ export interface CoreExports {
   actionChunk(action: number, window: bigint, page: bigint): bigint;
   isOperandNumber(value: number): number;
   withinMapBudget(used: number, adding: number, maxMapCount: number): number;
+  withinAddressBudget(used: number, adding: number, addressSpace: number): number;
   actionSplitsMapping(action: number): number;
   [constant: string]: unknown;
 }

@@ -15,6 +15,21 @@ export const TRUNCATED = native.TRUNCATED;
 /** Mapping, or splitting a mapping by advice, would pass the process's area limit. */
 export const MAP_COUNT_EXCEEDED = TRUNCATED - 1;
 
+/**
+ * Size of the process's user address space, or 0 where it is not known (then mappings
+ * have no address-space budget). The main thread's stack sits at its top: 2^47 bytes on
+ * x86-64, 2^39 to 2^48 on 64-bit ARM.
+ */
+const addressSpace = (() => {
+  if (process.platform !== "linux") return 0;
+  try {
+    const stack = /^[0-9a-f]+-([0-9a-f]+) .*\[stack\]$/m.exec(readFileSync("/proc/self/maps", "latin1"));
+    return stack ? 2 ** Math.ceil(Math.log2(Number.parseInt(stack[1]!, 16))) : 0;
+  } catch {
+    return 0;
+  }
+})();
+
 /** vm.max_map_count, or 0 where there is no such limit to respect. */
 const maxMapCount = (() => {
   if (process.platform !== "linux") return 0;
@@ -46,9 +61,14 @@ export class Mapping {
 
   constructor(readonly mode: number) {}
 
-  /** Maps `size` bytes of `fd` as consecutive segments; returns 0 or a failure. */
+  /**
+   * Maps `size` bytes of `fd` as consecutive segments; returns 0 or a failure. Past half
+   * the address space the failure is ENOMEM, as if the kernel had refused, but early
+   * enough that the JavaScript engine keeps room to allocate.
+   */
   map(fd: number, size: number): number {
     if (!withinBudget(Math.ceil(size / SEGMENT_SIZE))) return MAP_COUNT_EXCEEDED;
+    if (coreExports.withinAddressBudget(native.mappedBytes(), size, addressSpace) < 0) return native.ENOMEM;
     for (let position = 0; position < size;) {
       const length = coreExports.nextPiece(position, size, 0);
       const segment = native.map(fd, position, length, this.mode);

@@ -29,6 +29,10 @@ export interface NativeAddon {
   areasInUse(): number;
   /** Records how many extra areas the mapping that starts with `segment` is split into. */
   setSplitAreas(segment: ArrayBuffer, count: number): number;
+  /** Bytes of address space that mappings take, in every thread of the process. */
+  mappedBytes(): number;
+  /** libuv's status for "not enough memory". */
+  readonly ENOMEM: number;
   /** Status of a copy that hit a part of the file truncated beneath the mapping. */
   readonly TRUNCATED: number;
 }

@@ -36,11 +36,14 @@ struct Region {
 // workers share one budget; a region's splits go when it is unmapped or collected.
 std::atomic<int64_t> live_regions{0};
 std::atomic<int64_t> split_areas{0};
+// Bytes of address space those regions take, for the host's address-space budget.
+std::atomic<int64_t> mapped_bytes{0};
 
 Status Release(Region* region) {
   if (!region->mapped) return 0;
   region->mapped = false;
   live_regions--;
+  mapped_bytes -= static_cast<int64_t>(region->length);
   split_areas -= region->split_areas;
   region->split_areas = 0;
   // SAFETY: address and length are exactly what MapFile returned, and `mapped` was true,
@@ -167,6 +170,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
 
   auto* region = new Region{address, length, static_cast<Mode>(mode), true, 0, false, false, 0};
   live_regions++;
+  mapped_bytes += static_cast<int64_t>(length);
   napi_value buffer = nullptr;
   // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
   // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
@@ -372,6 +376,11 @@ Napi::Value AreasInUse(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(live_regions.load() + split_areas.load()));
 }
 
+// mappedBytes() -> bytes of address space that live regions take, in every thread.
+Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(mapped_bytes.load()));
+}
+
 // setSplitAreas(buffer, count) -> status: how many extra areas the mapping this region
 // starts now has; they count until it is unmapped.
 Napi::Value SetSplitAreas(const Napi::CallbackInfo& info) {
@@ -406,6 +415,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));
+  exports.Set("mappedBytes", Napi::Function::New(env, MappedBytes, "mappedBytes"));
+  exports.Set("ENOMEM", Napi::Number::New(env, UV_ENOMEM));
   exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));
   static std::once_flag guard_installed;
   std::call_once(guard_installed, InstallFaultGuard);

@@ -146,6 +146,27 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       MemoryMappedFile.openRo(file).close();
     });
 
+    it("mappings stop at half the address space: huge sparse files give nomem / ENOMEM, and the engine can still allocate", () => {
+      // Without this budget a guest could map sparse files until the engine's next
+      // reservation failed, which kills the process.
+      const dir = temp.file("sparse");
+      fs.mkdirSync(dir);
+      const huge = path.join(dir, "huge");
+      fs.writeFileSync(huge, "");
+      fs.truncateSync(huge, 15 * 2 ** 40); // 15 TiB, sparse (ext4 allows up to 16 TiB)
+      const guest = probe({ grants: [{ guest: "/d", host: dir }] });
+      const errnos: number[] = [];
+      for (let i = 0; i < 16; i++) errnos.push(guest.open("/d/huge", 0)[0]);
+      // 2^47 bytes of user address space on x86-64: four 15 TiB files fit in half of it.
+      assert.deepEqual(errnos.filter((errno) => errno === E.success).length, 4, errnos.join(" "));
+      assert.ok(errnos.slice(4).every((errno) => errno === E.nomem), errnos.join(" "));
+      expectCode(() => MemoryMappedFile.openRo(huge), "ENOMEM");
+      assert.equal(Buffer.alloc(64 * MiB, 1).length, 64 * MiB);
+      assert.ok(new WebAssembly.Memory({ initial: 256 }).buffer.byteLength > 0);
+      guest.mmap.close();
+      MemoryMappedFile.openRo(huge).close(); // closing gave the address space back
+    });
+
     it("a guest at maxHandles or maxMappedBytes gets mfile / nomem, and the host stays healthy", () => {
       const dir = temp.file("limits");
       fs.mkdirSync(dir);

@@ -4,7 +4,7 @@
 // keeps its own areas (mapped segments, plus the splits that range advice makes) below
 // the limit, leaving the rest to everything else.
 
-import { MAP_COUNT_EXCEEDED, PROCEED } from "./status";
+import { ADDRESS_SPACE_EXCEEDED, MAP_COUNT_EXCEEDED, PROCEED } from "./status";
 import {
   ACTION_MADV_HUGEPAGE, ACTION_MADV_NOHUGEPAGE, ACTION_MADV_NORMAL, ACTION_MADV_RANDOM,
   ACTION_MADV_SEQUENTIAL,
@@ -26,6 +26,19 @@ export function withinMapBudget(used: u32, adding: u32, maxMapCount: u32): i32 {
   if (maxMapCount <= headroom) return MAP_COUNT_EXCEEDED;
   const budget = maxMapCount - headroom;
   return used <= budget && adding <= budget - used ? PROCEED : MAP_COUNT_EXCEEDED;
+}
+
+/**
+ * May `adding` more bytes be mapped while `used` are? Mappings may take at most half of
+ * the process's address space (`addressSpace` bytes; 0 when unknown, then no limit): a
+ * guest that maps huge sparse files must not leave the JavaScript engine without room
+ * for its next allocation, which would kill the process. Byte counts are below 2^53,
+ * exact as f64.
+ */
+export function withinAddressBudget(used: f64, adding: f64, addressSpace: f64): i32 {
+  if (!(addressSpace > 0)) return PROCEED;
+  const budget = addressSpace / 2;
+  return used <= budget && adding <= budget - used ? PROCEED : ADDRESS_SPACE_EXCEEDED;
 }
 
 /**
