@@ -49,15 +49,22 @@ function withinBudget(adding: number): boolean {
   return coreExports.withinMapBudget(native.areasInUse(), adding, maxMapCount) >= 0;
 }
 
+/** The segments of a mapping that is not mapped: shared, and never added to. */
+const NO_SEGMENTS: readonly ArrayBuffer[] = Object.freeze([]);
+
+// Opening and closing allocate as little as they can: on a busy process every young
+// collection also has to deal with the mappings that died, so each one costs more than
+// its bytes suggest.
 export class Mapping {
   /** Bytes mapped; 0 once unmapped. */
   length = 0;
-  #segments: ArrayBuffer[] = [];
+  #segments: readonly ArrayBuffer[] = NO_SEGMENTS;
   /**
    * Page offsets where range advice that changes the kernel's area flags starts or ends:
-   * each may split an area in two. Cleared when advice covers the whole mapping again.
+   * each may split an area in two. Cleared when advice covers the whole mapping again;
+   * made by the first such advice.
    */
-  #boundaries = new Set<number>();
+  #boundaries: Set<number> | undefined;
 
   constructor(readonly mode: number) {}
 
@@ -69,19 +76,24 @@ export class Mapping {
   map(fd: number, size: number): number {
     if (!withinBudget(Math.ceil(size / SEGMENT_SIZE))) return MAP_COUNT_EXCEEDED;
     if (coreExports.withinAddressBudget(native.mappedBytes(), size, addressSpace) < 0) return native.ENOMEM;
-    for (let position = 0; position < size;) {
+    const segments = new Array<ArrayBuffer>(Math.ceil(size / SEGMENT_SIZE));
+    this.#segments = segments;
+    let count = 0;
+    for (let position = 0; position < size; count++) {
       const length = coreExports.nextPiece(position, size, 0);
       const segment = native.map(fd, position, length, this.mode);
       if (typeof segment === "number") {
+        segments.length = count; // unmap what was mapped, and only that
         this.unmap();
         return segment;
       }
       // Transferring the buffer (postMessage, structuredClone) would leave the mapping
       // with an owner that close() cannot detach; untransferable, it is copied instead.
       markAsUntransferable(segment);
-      this.#segments.push(segment);
+      segments[count] = segment;
       position += length;
     }
+    segments.length = count;
     this.length = size;
     return 0;
   }
@@ -89,9 +101,9 @@ export class Mapping {
   /** Detaches every segment (views get length 0) and unmaps it; returns 0 or a failure. */
   unmap(): number {
     const segments = this.#segments;
-    this.#segments = [];
+    this.#segments = NO_SEGMENTS;
     this.length = 0;
-    this.#boundaries.clear(); // the addon forgets a region's splits when it unmaps it
+    this.#boundaries = undefined; // the addon forgets a region's splits when it unmaps it
     let failure = 0;
     for (const segment of segments) failure = native.unmap(segment) || failure;
     return failure;
@@ -190,18 +202,19 @@ export class Mapping {
       this.#clearSplits();
       return true;
     }
-    const added = [start, end].filter((at) => at !== 0 && at < mappedEnd && !this.#boundaries.has(at));
+    const boundaries = (this.#boundaries ??= new Set());
+    const added = [start, end].filter((at) => at !== 0 && at < mappedEnd && !boundaries.has(at));
     if (added.length === 0) return true;
     if (!withinBudget(added.length)) return false;
-    for (const at of added) this.#boundaries.add(at);
+    for (const at of added) boundaries.add(at);
     // Counted on the first segment's region: when it is unmapped, or collected without
     // close(), the count goes with it.
-    native.setSplitAreas(this.#segments[0]!, this.#boundaries.size);
+    native.setSplitAreas(this.#segments[0]!, boundaries.size);
     return true;
   }
 
   #clearSplits(): void {
-    if (this.#boundaries.size === 0) return;
+    if (!this.#boundaries?.size) return;
     this.#boundaries.clear();
     native.setSplitAreas(this.#segments[0]!, 0);
   }
