@@ -9,6 +9,7 @@
 #include <v8.h>
 
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -17,8 +18,9 @@
 namespace mmap_wasi {
 namespace {
 
-// One mapped segment, attached with napi_wrap to the ArrayBuffer that exposes it, so
-// that every native call can find it from the buffer alone.
+// One mapped segment, kept in an embedder field of the ArrayBuffer that exposes it (see
+// RegionOf), so that every native call can find it from the buffer alone, and freed by a
+// finalizer of that buffer.
 struct Region {
   void* address;
   size_t length;
@@ -66,11 +68,23 @@ void FinalizeRegion(napi_env /*env*/, void* data, void* /*hint*/) {
   delete region;
 }
 
+// The region is kept in the ArrayBuffer's first embedder field: reading it is a load,
+// where napi_unwrap is a property lookup on every call. V8 starts the field of every
+// other ArrayBuffer at zero, so a buffer that is not a mapping has no region.
+static_assert(v8::ArrayBuffer::kEmbedderFieldCount >= 1, "ArrayBuffers need an embedder field");
+
+v8::Local<v8::Object> AsV8Object(napi_value value) {
+  v8::Local<v8::Object> local;
+  // SAFETY: the inverse of the cast in UncountedArrayBuffer (Node's own
+  // V8LocalValueFromJsValue is this copy); callers pass only ArrayBuffers, which are objects.
+  static_assert(sizeof(local) == sizeof(value), "a napi_value is a Local's slot address");
+  std::memcpy(static_cast<void*>(&local), &value, sizeof(value));
+  return local;
+}
+
 Region* RegionOf(const Napi::Value& value) {
   if (!value.IsArrayBuffer()) return nullptr;
-  void* data = nullptr;
-  if (napi_unwrap(value.Env(), value, &data) != napi_ok) return nullptr;
-  return static_cast<Region*>(data);
+  return static_cast<Region*>(AsV8Object(value).As<v8::Object>()->GetAlignedPointerFromInternalField(0));
 }
 
 size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
@@ -173,19 +187,21 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   mapped_bytes += static_cast<int64_t>(length);
   napi_value buffer = nullptr;
   // SAFETY: the memory stays mapped until Release, which runs from unmap() after the
-  // buffer is detached, or from the finalizer once the buffer is unreachable. The buffer
-  // gets no finalizer of its own: the region's wrap owns the mapping, so a failure here
-  // cannot free it twice.
+  // buffer is detached, or from the finalizer once the buffer is unreachable. The backing
+  // store has no deleter of its own: the region's finalizer owns the mapping, so a
+  // failure here cannot free it twice. The region is stored in the buffer only once the
+  // finalizer is in place, so a buffer never names a region that is gone.
   buffer = UncountedArrayBuffer(address, length);
   if ((buffer == nullptr &&
        napi_create_external_arraybuffer(env, address, length, nullptr, nullptr, &buffer) != napi_ok) ||
-      napi_wrap(env, buffer, region, FinalizeRegion, nullptr, nullptr) != napi_ok) {
+      napi_add_finalizer(env, buffer, region, FinalizeRegion, nullptr, nullptr) != napi_ok) {
     napi_value ignored;
     napi_get_and_clear_last_exception(env, &ignored);
     Release(region);
     delete region;
     return Result(env, UV_ENOMEM);
   }
+  AsV8Object(buffer)->SetAlignedPointerInInternalField(0, region);
   return Napi::Value(env, buffer);
 }
 
