@@ -85,9 +85,24 @@ export function add_grant(len: u32, access: i32): i32 {
   return grantCount++;
 }
 
+/**
+ * The guest memory's size when the host last reported it. A memory only grows, so a
+ * range below it is inside the memory, and only a range past it costs a call to the
+ * host. The host resets it when it attaches another memory.
+ */
+let knownMemorySize: u64 = 0;
+
 /** True when `[ptr, ptr + len)` lies wholly inside the guest's memory. */
 function inGuestMemory(ptr: u32, len: u32): bool {
-  return <u64>ptr + <u64>len <= <u64>hostMemorySize();
+  const end = <u64>ptr + <u64>len;
+  if (end <= knownMemorySize) return true;
+  knownMemorySize = <u64>hostMemorySize();
+  return end <= knownMemorySize;
+}
+
+/** The host attached a memory: forget the size of any earlier one. */
+export function memory_attached(): void {
+  knownMemorySize = 0;
 }
 
 function storeU64(ptr: u32, value: u64): void {

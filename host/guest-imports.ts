@@ -58,6 +58,7 @@ interface GuestCore {
   memory: WebAssembly.Memory;
   init(tag: number, maxHandles: number, maxMapped: number, page: number, platform: number): number;
   add_grant(len: number, access: number): number;
+  memory_attached(): void;
   [name: string]: unknown;
 }
 
@@ -95,17 +96,20 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
   const grants = (options.grants ?? []).map(resolveGrant);
   const files: Array<OpenFile | undefined> = [];
   let guestMemory: WebAssembly.Memory | undefined;
-  let guestBuffer: ArrayBuffer | undefined;
+  let sharedMemory = false;
   let guestBytes = new Uint8Array(0);
   let guestView = new DataView(new ArrayBuffer(0));
 
-  // Views of guest memory are remade whenever the guest's memory has grown.
+  // Views of guest memory, remade when the memory has grown. Growing a memory detaches
+  // its old buffer, so the views' length drops to 0 and memory.buffer (a call into the
+  // engine) is read only then. A shared memory's buffer is never detached: read always.
   const guest = () => {
-    const buffer = guestMemory?.buffer;
-    if (buffer !== guestBuffer && buffer) {
-      guestBuffer = buffer;
-      guestBytes = new Uint8Array(buffer);
-      guestView = new DataView(buffer);
+    if (guestBytes.byteLength === 0 || sharedMemory) {
+      const buffer = guestMemory?.buffer;
+      if (buffer && buffer !== guestBytes.buffer) {
+        guestBytes = new Uint8Array(buffer);
+        guestView = new DataView(buffer);
+      }
     }
     return guestBytes;
   };
@@ -248,6 +252,9 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
         throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", "the guest does not export its memory as `memory`");
       }
       guestMemory = memory;
+      sharedMemory = typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer;
+      guestBytes = new Uint8Array(0);
+      core.memory_attached();
     },
     close() {
       for (let slot = 0; slot < files.length; slot++) closeFile(slot);

@@ -232,6 +232,24 @@ describe("guest ABI: every function through a real guest", function () {
       assert.equal(guest.g.write(rw, 0n, size - 1, 2), E.fault);
     });
 
+    it("fault follows the memory's current size: after it grows, and after another memory is attached", () => {
+      const size = guest.g.memory.buffer.byteLength;
+      const [, handle] = guest.open("/data/hello.txt", 0);
+      assert.equal(guest.g.read(handle, 0n, size - 5, 5), E.success, "the core now knows this size");
+      assert.equal(guest.g.read(handle, 0n, size, 5), E.fault);
+      guest.g.grow(1);
+      assert.equal(guest.g.read(handle, 0n, size, 5), E.success, "the grown part is usable at once");
+      assert.equal(Buffer.from(guest.bytes().subarray(size, size + 5)).toString(), "hello");
+      // A smaller memory attached later: ranges the old one had are refused, not written.
+      const small = new WebAssembly.Memory({ initial: 1 });
+      guest.mmap.attach(small);
+      assert.equal(guest.g.read(handle, 0n, size - 5, 5), E.fault);
+      assert.equal(guest.g.read(handle, 0n, 65536 - 5, 5), E.success);
+      assert.equal(Buffer.from(small.buffer, 65536 - 5, 5).toString(), "hello");
+      guest.mmap.attach(guest.g.memory);
+      assert.equal(guest.g.read(handle, 0n, size - 5, 5), E.success, "and back");
+    });
+
     it("ilseq: a path that is not valid UTF-8", () => {
       for (const bad of [[0x2f, 0xff], [0x2f, 0xc0, 0xaf], [0x2f, 0xed, 0xa0, 0x80], [0x2f, 0xe2, 0x82]]) {
         assert.equal(guest.open(new Uint8Array(bad), 0)[0], E.ilseq, JSON.stringify(bad));
