@@ -359,6 +359,8 @@ Napi::Value CopyOut(const Napi::CallbackInfo& info) {
   if (span.status != 0) return Result(info.Env(), span.status);
   char* target = nullptr;
   if (!BytesOf(info[3], SizeArg(info, 4), span.length, &target)) return Result(info.Env(), UV_EINVAL);
+  // An empty Uint8Array may have no memory at all (a null pointer), and memmove must not see one.
+  if (span.length == 0) return Result(info.Env(), 0);
   // SAFETY: the span lies in a live region and the target range in the Uint8Array; a
   // fault in the span (file truncated) is caught and becomes kTruncated.
   return Result(info.Env(), GuardedCopy(target, span.address, span.length, span.address));
@@ -370,6 +372,7 @@ Napi::Value CopyIn(const Napi::CallbackInfo& info) {
   if (span.status != 0) return Result(info.Env(), span.status);
   char* source = nullptr;
   if (!BytesOf(info[3], SizeArg(info, 4), span.length, &source)) return Result(info.Env(), UV_EINVAL);
+  if (span.length == 0) return Result(info.Env(), 0);  // as in CopyOut: no null pointer to memmove
   // SAFETY: as in CopyOut; here the span is the destination.
   return Result(info.Env(), GuardedCopy(span.address, source, span.length, span.address));
 }
