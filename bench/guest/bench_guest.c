@@ -30,34 +30,16 @@
 #endif
 
 #include "mmap_wasi.h"
+#include "../native/bench_common.h"
 
 #define MAX_CHUNK (1024 * 1024)
 
 /* Static, so buffers cost no stack and no malloc. */
 static uint8_t buffer[MAX_CHUNK] __attribute__((aligned(64)));
 
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
 static int fail(const char *what, int error) {
   fprintf(stderr, "bench_guest: %s failed: %d (%s)\n", what, error, mmap_wasi_errno_name(error));
   return 1;
-}
-
-static uint64_t *load_offsets(const char *path, size_t *count) {
-  FILE *f = fopen(path, "rb");
-  if (!f) { perror(path); exit(1); }
-  fseek(f, 0, SEEK_END);
-  long bytes = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint64_t *offsets = malloc((size_t)bytes);
-  if (!offsets || fread(offsets, 1, (size_t)bytes, f) != (size_t)bytes) { perror("read offsets"); exit(1); }
-  fclose(f);
-  *count = (size_t)bytes / sizeof(uint64_t);
-  return offsets;
 }
 
 static int random_mmap(const char *path, const uint64_t *offsets, size_t count, uint32_t size) {

@@ -18,24 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
-static uint64_t *load_offsets(const char *path, size_t *count) {
-  FILE *f = fopen(path, "rb");
-  if (!f) { perror(path); exit(1); }
-  fseek(f, 0, SEEK_END);
-  long bytes = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  uint64_t *offsets = malloc((size_t)bytes);
-  if (!offsets || fread(offsets, 1, (size_t)bytes, f) != (size_t)bytes) { perror("read offsets"); exit(1); }
-  fclose(f);
-  *count = (size_t)bytes / sizeof(uint64_t);
-  return offsets;
-}
+#include "bench_common.h"
 
 /* One pass of copies; the returned byte sum keeps the compiler from dropping them. */
 static uint64_t pass(const uint8_t *base, const uint64_t *offsets, size_t count, uint8_t *dst, size_t size) {

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define MAX_CHUNK (1 << 20)
 
 static uint8_t buffer[MAX_CHUNK] __attribute__((aligned(64)));
@@ -34,12 +36,6 @@ __attribute__((noinline)) static uint32_t word_sum(const uint32_t *words, size_t
     __asm__("" : "+r"(sum));
   }
   return sum;
-}
-
-static uint64_t now_ns(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
 }
 
 static int open_file(const char *path, off_t *size) {
