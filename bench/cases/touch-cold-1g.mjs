@@ -1,9 +1,9 @@
 // `mmap-wasi touch` of a cold 1 GiB file beside `vmtouch -t` (Debian's vmtouch), both run
 // as child processes and timed from spawn to exit, so each pays its own process start.
 // Before every run the file is evicted and checked to be cold (0 pages resident).
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as path from "node:path";
-import { GiB, REPO, interleave, makeCold, median, randomFile, residentFraction } from "../lib/common.mjs";
+import { GiB, REPO, interleave, makeCold, median, randomFile, residentFraction, runProgram } from "../lib/common.mjs";
 
 export const name = "touch-cold-1g";
 export const title = "touch of a cold 1 GiB file";
@@ -12,21 +12,10 @@ export const goal = "mmap-wasi touch not slower than vmtouch -t (ratio >= 1.0)";
 const CLI = path.join(REPO, "build/lib/cli.js");
 
 /** Runs a program; resolves with its wall time in seconds (spawn to exit) and its stdout. */
-function timed(file, args) {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (data) => (stdout += data));
-    child.stderr.on("data", (data) => (stderr += data));
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      const seconds = (performance.now() - start) / 1000;
-      if (code === 0) resolve({ seconds, stdout });
-      else reject(new Error(`${path.basename(file)} ${args.join(" ")} exited ${code ?? signal}: ${stderr.trim()}`));
-    });
-  });
+async function timed(file, args) {
+  const start = performance.now();
+  const stdout = await runProgram(file, args);
+  return { seconds: (performance.now() - start) / 1000, stdout };
 }
 
 async function cold(file) {
