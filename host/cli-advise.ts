@@ -57,13 +57,9 @@ function size(text: string, what: string): number {
 
 /** Runs the command; resolves with the exit code. */
 export async function advise(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    process.stdout.write(ADVISE_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, {}, ADVISE_HELP);
+  if (!parsed) return 0;
+  const { positionals } = parsed;
   if (positionals.length !== 4) throw new UsageError(`expected PATH OFFSET LENGTH ADVICE, got ${plural(positionals.length, "argument")}`);
   const [path, offsetText, lengthText, adviceText] = positionals as [string, string, string, string];
   const offset = size(offsetText, "OFFSET");

@@ -23,14 +23,9 @@ Example:
 
 /** Runs the command; resolves with the exit code. */
 export async function evict(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    quiet: { type: "boolean", short: "q" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    process.stdout.write(EVICT_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, { quiet: { type: "boolean", short: "q" } }, EVICT_HELP);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError("missing PATH");
 
   const failures = new Failures();

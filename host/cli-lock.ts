@@ -27,13 +27,9 @@ Example:
 
 /** Runs the command; resolves with the exit code once a signal has ended it. */
 export async function lock(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    process.stdout.write(LOCK_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, {}, LOCK_HELP);
+  if (!parsed) return 0;
+  const { positionals } = parsed;
   if (positionals.length === 0) throw new UsageError("missing PATH");
 
   const failures = new Failures();

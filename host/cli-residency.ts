@@ -87,14 +87,9 @@ function table(header: Row, rows: Row[], rightAligned: readonly boolean[], style
 
 /** Runs the command; resolves with the exit code. */
 export async function residency(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    json: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    process.stdout.write(RESIDENCY_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, { json: { type: "boolean" } }, RESIDENCY_HELP);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError("missing PATH");
   const json = values.json === true;
   const terminal = !json && isTerminal(process.stdout);

@@ -12,17 +12,28 @@ interface Flag {
   short?: string;
 }
 
-/** parseArgs with positionals allowed; a mistake becomes a UsageError. */
+/**
+ * parseArgs with positionals allowed, plus `-h, --help`: it prints `help` and gives
+ * undefined, and the command ends with exit code 0. A mistake becomes a UsageError.
+ */
 export function parseCommand<K extends string>(
   argv: readonly string[],
   flags: Record<K, Flag>,
-): { values: Partial<Record<K, boolean>>; positionals: string[] } {
+  help: string,
+): { values: Partial<Record<K, boolean>>; positionals: string[] } | undefined {
+  const options: Record<string, Flag> = { ...flags, help: { type: "boolean", short: "h" } };
+  let parsed;
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options: flags });
-    return { values: values as Partial<Record<K, boolean>>, positionals };
+    parsed = parseArgs({ args: [...argv], allowPositionals: true, strict: true, options });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  const values = parsed.values as Partial<Record<K | "help", boolean>>;
+  if (values.help) {
+    process.stdout.write(help);
+    return undefined;
+  }
+  return { values, positionals: parsed.positionals };
 }
 
 /** Message for a failure that names its path and errno (MmapError, fs errors), or the error itself. */

@@ -29,14 +29,9 @@ Example:
 
 /** Runs the command; resolves with the exit code. */
 export async function touch(argv: readonly string[]): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    quiet: { type: "boolean", short: "q" },
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    process.stdout.write(TOUCH_HELP);
-    return 0;
-  }
+  const parsed = parseCommand(argv, { quiet: { type: "boolean", short: "q" } }, TOUCH_HELP);
+  if (!parsed) return 0;
+  const { values, positionals } = parsed;
   if (positionals.length === 0) throw new UsageError("missing PATH");
 
   const start = performance.now();
