@@ -74,9 +74,9 @@ export class Mapping {
    * enough that the JavaScript engine keeps room to allocate.
    */
   map(fd: number, size: number): number {
-    if (!withinBudget(Math.ceil(size / SEGMENT_SIZE))) return MAP_COUNT_EXCEEDED;
-    if (coreExports.withinAddressBudget(native.mappedBytes(), size, addressSpace) < 0) return native.ENOMEM;
     const segments = new Array<ArrayBuffer>(Math.ceil(size / SEGMENT_SIZE));
+    if (!withinBudget(segments.length)) return MAP_COUNT_EXCEEDED;
+    if (coreExports.withinAddressBudget(native.mappedBytes(), size, addressSpace) < 0) return native.ENOMEM;
     this.#segments = segments;
     let count = 0;
     for (let position = 0; position < size; count++) {
