@@ -146,6 +146,14 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
     }
   };
 
+  const needsTerminal = function (this: Mocha.Context) {
+    if (!hasScript) {
+      if (process.env.CI) assert.fail("script(1) from util-linux is needed to give the command a terminal");
+      console.log("      (skipped: script(1) from util-linux is not installed)");
+      this.skip();
+    }
+  };
+
   describe("sizes", () => {
     it("parses plain integers and B/K/M/G/T suffixes as powers of 1024", () => {
       assert.equal(parseSize("0"), 0);
@@ -334,11 +342,7 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
     });
 
     it("on a terminal: a picture of where the resident pages lie, in color unless NO_COLOR", function () {
-      if (!hasScript) {
-        if (process.env.CI) assert.fail("script(1) from util-linux is needed to give the command a terminal");
-        console.log("      (skipped: script(1) from util-linux is not installed)");
-        return this.skip();
-      }
+      needsTerminal.call(this);
       evict(file);
       // Resident: the first quarter only.
       const fd = fs.openSync(file, "r");
@@ -460,11 +464,7 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
     });
 
     it("on a terminal: a progress bar on stderr, colored unless NO_COLOR", function () {
-      if (!hasScript) {
-        if (process.env.CI) assert.fail("script(1) from util-linux is needed to give the command a terminal");
-        console.log("      (skipped: script(1) from util-linux is not installed)");
-        return this.skip();
-      }
+      needsTerminal.call(this);
       evict(file);
       const colored = runCliOnTerminal(["touch", file]);
       assert.equal(colored.code, 0, colored.stdout);
