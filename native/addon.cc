@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <mutex>
 
@@ -73,23 +74,35 @@ void FinalizeRegion(napi_env /*env*/, void* data, void* /*hint*/) {
 // other ArrayBuffer at zero, so a buffer that is not a mapping has no region.
 static_assert(v8::ArrayBuffer::kEmbedderFieldCount >= 1, "ArrayBuffers need an embedder field");
 
-v8::Local<v8::Object> AsV8Object(napi_value value) {
-  v8::Local<v8::Object> local;
+v8::Local<v8::Value> AsV8(napi_value value) {
+  v8::Local<v8::Value> local;
   // SAFETY: the inverse of the cast in UncountedArrayBuffer (Node's own
-  // V8LocalValueFromJsValue is this copy); callers pass only ArrayBuffers, which are objects.
+  // V8LocalValueFromJsValue is this copy); the Local is used only inside the callback
+  // whose handle scope holds the value.
   static_assert(sizeof(local) == sizeof(value), "a napi_value is a Local's slot address");
   std::memcpy(static_cast<void*>(&local), &value, sizeof(value));
   return local;
 }
 
-Region* RegionOf(const Napi::Value& value) {
-  if (!value.IsArrayBuffer()) return nullptr;
-  return static_cast<Region*>(AsV8Object(value).As<v8::Object>()->GetAlignedPointerFromInternalField(0));
+// The arguments are read through V8 directly rather than one napi_get_value_* call
+// each: the copies below run once per guest read, and every nanosecond there shows.
+Region* RegionOf(v8::Local<v8::Value> value) {
+  if (!value->IsArrayBuffer()) return nullptr;
+  return static_cast<Region*>(value.As<v8::Object>()->GetAlignedPointerFromInternalField(0));
 }
 
-size_t SizeArg(const Napi::CallbackInfo& info, size_t index) {
-  return static_cast<size_t>(info[index].As<Napi::Number>().DoubleValue());
+// What every range check refuses: a size or offset argument that is not a safe integer.
+constexpr size_t kBadSize = std::numeric_limits<size_t>::max();
+
+size_t SizeOf(v8::Local<v8::Value> value) {
+  if (!value->IsNumber()) return kBadSize;
+  const double number = value.As<v8::Number>()->Value();
+  // Written so that NaN fails too; a cast of a negative or too-large double is undefined.
+  if (!(number >= 0 && number <= 9007199254740991.0 && number < static_cast<double>(kBadSize))) return kBadSize;
+  return static_cast<size_t>(number);
 }
+
+size_t SizeArg(const Napi::CallbackInfo& info, size_t index) { return SizeOf(AsV8(info[index])); }
 
 // The bytes [offset, offset + length) of a live region, from arguments (buffer, offset,
 // length). The core checked the range against the mapping; this second look only keeps
@@ -101,15 +114,13 @@ struct Span {
   Status status = 0;
 };
 
-Span SpanOf(const Napi::CallbackInfo& info) {
+Span SpanOf(v8::Local<v8::Value> buffer, size_t offset, size_t length) {
   Span span;
-  span.region = RegionOf(info[0]);
+  span.region = RegionOf(buffer);
   if (span.region == nullptr || !span.region->mapped || span.region->unmapWhenUnpinned) {
     span.status = UV_EBADF;
     return span;
   }
-  const size_t offset = SizeArg(info, 1);
-  const size_t length = SizeArg(info, 2);
   // The kernel maps whole pages, so page-aligned ranges may reach the last page's end.
   const size_t page = PageSize();
   const size_t mapped = (span.region->length + page - 1) / page * page;
@@ -121,6 +132,8 @@ Span SpanOf(const Napi::CallbackInfo& info) {
   span.length = length;
   return span;
 }
+
+Span SpanOf(const Napi::CallbackInfo& info) { return SpanOf(AsV8(info[0]), SizeArg(info, 1), SizeArg(info, 2)); }
 
 Napi::Number Result(const Napi::Env& env, double value) { return Napi::Number::New(env, value); }
 
@@ -201,14 +214,14 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     delete region;
     return Result(env, UV_ENOMEM);
   }
-  AsV8Object(buffer)->SetAlignedPointerInInternalField(0, region);
+  AsV8(buffer).As<v8::Object>()->SetAlignedPointerInInternalField(0, region);
   return Napi::Value(env, buffer);
 }
 
 // unmap(buffer) -> status. Detaches first, so every view reads as length 0.
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Region* region = RegionOf(info[0]);
+  Region* region = RegionOf(AsV8(info[0]));
   if (region == nullptr) return Result(env, UV_EBADF);
   if (!region->mapped || region->unmapWhenUnpinned) return Result(env, 0);
   info[0].As<Napi::ArrayBuffer>().Detach();
@@ -340,41 +353,42 @@ Napi::Value AdviseFileCall(const Napi::CallbackInfo& info) {
 
 // The bytes of a Uint8Array argument, or false if it is not one or [offset, offset +
 // length) does not fit in it.
-bool BytesOf(const Napi::Value& value, size_t offset, size_t length, char** bytes) {
-  if (!value.IsTypedArray()) return false;
-  napi_typedarray_type type;
-  size_t size = 0;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(value.Env(), value, &type, &size, &data, nullptr, nullptr) != napi_ok ||
-      type != napi_uint8_array || offset > size || length > size - offset) {
-    return false;
-  }
-  *bytes = static_cast<char*>(data) + offset;
+bool BytesOf(v8::Local<v8::Value> value, size_t offset, size_t length, char** bytes) {
+  if (!value->IsUint8Array()) return false;
+  v8::Local<v8::Uint8Array> array = value.As<v8::Uint8Array>();
+  const size_t size = array->ByteLength();
+  if (offset > size || length > size - offset) return false;
+  // Buffer() moves a small array's bytes off the engine's heap first, so Data() stays put.
+  *bytes = static_cast<char*>(array->Buffer()->Data()) + array->ByteOffset() + offset;
   return true;
 }
 
 // copyOut(buffer, offset, length, target, targetOffset) -> status: mapping to target.
-Napi::Value CopyOut(const Napi::CallbackInfo& info) {
-  Span span = SpanOf(info);
-  if (span.status != 0) return Result(info.Env(), span.status);
-  char* target = nullptr;
-  if (!BytesOf(info[3], SizeArg(info, 4), span.length, &target)) return Result(info.Env(), UV_EINVAL);
-  // An empty Uint8Array may have no memory at all (a null pointer), and memmove must not see one.
-  if (span.length == 0) return Result(info.Env(), 0);
-  // SAFETY: the span lies in a live region and the target range in the Uint8Array; a
-  // fault in the span (file truncated) is caught and becomes kTruncated.
-  return Result(info.Env(), GuardedCopy(target, span.address, span.length, span.address));
-}
-
 // copyIn(buffer, offset, length, source, sourceOffset) -> status: source to mapping.
-Napi::Value CopyIn(const Napi::CallbackInfo& info) {
-  Span span = SpanOf(info);
-  if (span.status != 0) return Result(info.Env(), span.status);
-  char* source = nullptr;
-  if (!BytesOf(info[3], SizeArg(info, 4), span.length, &source)) return Result(info.Env(), UV_EINVAL);
-  if (span.length == 0) return Result(info.Env(), 0);  // as in CopyOut: no null pointer to memmove
-  // SAFETY: as in CopyOut; here the span is the destination.
-  return Result(info.Env(), GuardedCopy(span.address, source, span.length, span.address));
+// Plain N-API callbacks, without node-addon-api's wrapper: they are the per-read path.
+template <bool kOut>
+napi_value Copy(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value args[5] = {};
+  Status status = UV_EINVAL;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) == napi_ok && argc == 5) {
+    const Span span = SpanOf(AsV8(args[0]), SizeOf(AsV8(args[1])), SizeOf(AsV8(args[2])));
+    char* bytes = nullptr;
+    if (span.status != 0) {
+      status = span.status;
+    } else if (BytesOf(AsV8(args[3]), SizeOf(AsV8(args[4])), span.length, &bytes)) {
+      // An empty Uint8Array may have no memory at all (a null pointer), and memmove must
+      // not see one.
+      // SAFETY: the span lies in a live region and the other range in the Uint8Array; a
+      // fault in the span (file truncated) is caught and becomes kTruncated.
+      status = span.length == 0 ? 0
+               : kOut           ? GuardedCopy(bytes, span.address, span.length, span.address)
+                                : GuardedCopy(span.address, bytes, span.length, span.address);
+    }
+  }
+  napi_value result = nullptr;
+  napi_create_int32(env, status, &result);
+  return result;
 }
 
 // readFile(fd, position, length, target, targetOffset) -> bytes read | status (pread).
@@ -383,7 +397,7 @@ Napi::Value ReadFileCall(const Napi::CallbackInfo& info) {
   const auto position = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
   const size_t length = SizeArg(info, 2);
   char* target = nullptr;
-  if (!BytesOf(info[3], SizeArg(info, 4), length, &target)) return Result(info.Env(), UV_EINVAL);
+  if (!BytesOf(AsV8(info[3]), SizeArg(info, 4), length, &target)) return Result(info.Env(), UV_EINVAL);
   size_t read = 0;
   // SAFETY: the target range was checked to lie inside the Uint8Array.
   const Status status = ReadAt(fd, position, target, length, &read);
@@ -403,7 +417,7 @@ Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
 // setSplitAreas(buffer, count) -> status: how many extra areas the mapping this region
 // starts now has; they count until it is unmapped.
 Napi::Value SetSplitAreas(const Napi::CallbackInfo& info) {
-  Region* region = RegionOf(info[0]);
+  Region* region = RegionOf(AsV8(info[0]));
   if (region == nullptr || !region->mapped) return Result(info.Env(), UV_EBADF);
   const auto count = static_cast<int64_t>(info[1].As<Napi::Number>().DoubleValue());
   if (count < 0) return Result(info.Env(), UV_EINVAL);
@@ -414,6 +428,12 @@ Napi::Value SetSplitAreas(const Napi::CallbackInfo& info) {
 
 Napi::Value PageSizeCall(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(PageSize()));
+}
+
+Napi::Value RawFunction(Napi::Env env, const char* name, napi_callback callback) {
+  napi_value function = nullptr;
+  NAPI_THROW_IF_FAILED(env, napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function), Napi::Value());
+  return Napi::Value(env, function);
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -427,8 +447,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlock", Napi::Function::New(env, Unlock, "unlock"));
   exports.Set("adviseFile", Napi::Function::New(env, AdviseFileCall, "adviseFile"));
   exports.Set("pageSize", Napi::Function::New(env, PageSizeCall, "pageSize"));
-  exports.Set("copyOut", Napi::Function::New(env, CopyOut, "copyOut"));
-  exports.Set("copyIn", Napi::Function::New(env, CopyIn, "copyIn"));
+  exports.Set("copyOut", RawFunction(env, "copyOut", Copy<true>));
+  exports.Set("copyIn", RawFunction(env, "copyIn", Copy<false>));
   exports.Set("readFile", Napi::Function::New(env, ReadFileCall, "readFile"));
   exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));

@@ -5,7 +5,9 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
+import { getSystemErrorName } from "node:util";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmapImports } from "../build/lib/index.js";
+import { native } from "../build/lib/native.js";
 import { MiB, isLinux, mapsLineCount, tempDir } from "./helpers.js";
 
 const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
@@ -461,4 +463,61 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       assert.equal(fs.readFileSync(file).subarray(at, at + 16).toString(), String(round).padStart(16, "#"), `round ${round}`);
     }
   });
+});
+
+// The addon trusts the core's checks but still looks at every argument of the copies
+// itself (a bug in the host must not become a wild pointer). These calls bypass the core.
+describe("the addon's copies refuse bad arguments from the host themselves", () => {
+  let temp: ReturnType<typeof tempDir>;
+  let fd: number;
+  let segment: ArrayBuffer;
+  beforeEach(() => {
+    temp = tempDir("addon");
+    const file = temp.file("data");
+    fs.writeFileSync(file, Buffer.alloc(8192, 0x61));
+    fd = fs.openSync(file, "r+");
+    segment = native.map(fd, 0, 8192, 1) as ArrayBuffer; // rw
+    assert.ok(segment instanceof ArrayBuffer);
+  });
+  afterEach(() => {
+    native.unmap(segment);
+    fs.closeSync(fd);
+    temp.remove();
+  });
+  const errorName = (status: number) => (status < 0 ? getSystemErrorName(status) : String(status));
+
+  for (const copy of ["copyOut", "copyIn"] as const) {
+    it(`${copy}: bad offsets, lengths, buffers and counts are EINVAL or EBADF, and nothing is copied`, () => {
+      const call = native[copy] as (...args: unknown[]) => number;
+      const bytes = new Uint8Array(16).fill(0x7a);
+      const cases: Array<[unknown[], string]> = [
+        [[segment, Number.NaN, 4, bytes, 0], "EINVAL"],
+        [[segment, -1, 4, bytes, 0], "EINVAL"],
+        [[segment, 2 ** 64, 4, bytes, 0], "EINVAL"],
+        [[segment, "0", 4, bytes, 0], "EINVAL"],
+        [[segment, 8190, 4, bytes, 0], "EINVAL"], // past the mapped page
+        [[segment, 0, 17, bytes, 0], "EINVAL"], // more than the typed array holds
+        [[segment, 0, 4, bytes, 13], "EINVAL"],
+        [[segment, 0, 4, bytes, -1], "EINVAL"],
+        [[segment, 0, 4, new Uint16Array(8), 0], "EINVAL"],
+        [[segment, 0, 4, new DataView(bytes.buffer), 0], "EINVAL"],
+        [[segment, 0, 4, [1, 2, 3, 4], 0], "EINVAL"],
+        [[segment, 0, 4, bytes], "EINVAL"], // too few arguments
+        [[new ArrayBuffer(8192), 0, 4, bytes, 0], "EBADF"], // not a mapping
+        [[bytes, 0, 4, bytes, 0], "EBADF"],
+      ];
+      for (const [args, expected] of cases) {
+        assert.equal(errorName(call(...args)), expected, `${copy}(${args.map((a) => typeof a).join(", ")})`);
+      }
+      assert.deepEqual([...bytes], new Array(16).fill(0x7a), "the typed array was written");
+      assert.deepEqual(new Uint8Array(segment, 0, 8192).every((b) => b === 0x61), true, "the mapping was written");
+      // Still usable afterwards, on a typed array at an offset into its buffer.
+      const window = new Uint8Array(new ArrayBuffer(32), 8, 16);
+      if (copy === "copyIn") window.fill(0x62);
+      assert.equal(call(segment, 4096, 16, window, 0), 0);
+      assert.equal(copy === "copyOut" ? window.every((b) => b === 0x61) : new Uint8Array(segment, 4096, 16).every((b) => b === 0x62), true);
+      native.unmap(segment);
+      assert.equal(errorName(call(segment, 0, 4, bytes, 0)), "EBADF", "after unmap");
+    });
+  }
 });
