@@ -33,6 +33,7 @@ export async function run({ reps, dir, log }) {
   let sink = 0;
 
   const mapped = MemoryMappedFile.openRo(file);
+  const segment = mapped.view(0).buffer; // the whole file: one segment below 4 GiB
   const fd = fs.openSync(file, "r");
   const { mmapIo, error: mmapIoError } = loadMmapIo();
   let mmapIoBuffer;
@@ -66,6 +67,16 @@ export async function run({ reps, dir, log }) {
       name: "mmap-wasi view copy",
       sample: timed(() => {
         for (let i = 0; i < COUNT; i++) target.set(mapped.view(offsets[i], READ));
+        sink += target[0];
+      }),
+    },
+    // A reference, not one of mmap-wasi's APIs: the same copy written directly against the
+    // mapping's ArrayBuffer, without mmap-wasi's checks: what any one-read-per-call
+    // JavaScript loop reaches.
+    {
+      name: "plain JS view copy (reference)",
+      sample: timed(() => {
+        for (let i = 0; i < COUNT; i++) target.set(new Uint8Array(segment, offsets[i], READ));
         sink += target[0];
       }),
     },
@@ -115,6 +126,12 @@ export async function run({ reps, dir, log }) {
   }
   for (const variant of ours.filter((v) => v !== best)) {
     ratios.push(ratio(medians[variant] / ceilingOps, `${variant} / C memcpy`, "(info)", undefined));
+  }
+  const plain = medians["plain JS view copy (reference)"];
+  ratios.push(ratio(plain / ceilingOps, "plain JS view copy / C memcpy (any per-call JS loop)", "(info)", undefined));
+  ratios.push(ratio(medians[best] / plain, `${best} / plain JS view copy (mmap-wasi's own cost)`, "(info)", undefined));
+  if (mmapIoBuffer) {
+    ratios.push(ratio(plain / medians["@riaskov/mmap-io buffer copy"], "plain JS view copy / @riaskov/mmap-io (any per-call JS loop)", "(info)", undefined));
   }
   ratios.push(ratio(medians["mmap-wasi file.readInto"] / medians["fs.readSync"], "file.readInto / fs.readSync", "(info)", undefined));
   return {
