@@ -174,10 +174,20 @@ export class Mapping {
     return status < 0 ? status : resident;
   }
 
-  /** mlock; like flag advice, locking part of a mapping splits the kernel's areas. */
+  /**
+   * mlock; like flag advice, locking part of a mapping splits the kernel's areas. All or
+   * nothing: when a segment fails, the segments before it are unlocked again.
+   */
   lock(start: number, end: number, pageSize: number): number {
     if (!this.#recordSplits(start, end, pageSize)) return MAP_COUNT_EXCEEDED;
-    return this.eachPiece(start, end, 0, native.lock);
+    let lockedEnd = start;
+    const status = this.eachPiece(start, end, 0, (segment, at, length, position) => {
+      const locked = native.lock(segment, at, length);
+      if (locked >= 0) lockedEnd = position + length;
+      return locked;
+    });
+    if (status < 0 && lockedEnd > start) this.eachPiece(start, lockedEnd, 0, native.unlock);
+    return status;
   }
 
   unlock(start: number, end: number, pageSize: number): number {

@@ -76,6 +76,7 @@ Status AdviseRange(void* address, size_t length, Action action);
 Status CountResidentPages(void* address, size_t length, uint64_t* resident);
 // Locks the range in memory. A private (ro or cow) mapping is writable, so a plain mlock
 // would fault every page in for writing and copy it; `mode` lets the platform avoid that.
+// A failure leaves the range unlocked.
 Status LockRange(void* address, size_t length, Mode mode);
 Status UnlockRange(void* address, size_t length);
 Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice);

@@ -207,7 +207,8 @@ Status CountResidentPages(void* address, size_t length, uint64_t* resident) {
   return 0;
 }
 
-Status LockRange(void* address, size_t length, Mode mode) {
+// The locking part of LockRange: may fail with the range (partly) locked.
+static Status LockAndFaultIn(void* address, size_t length, Mode mode) {
 #if defined(__linux__) && defined(MLOCK_ONFAULT)
   if (mode != Mode::kReadWrite) {
     // Lock pages as they fault in, then fault them in for reading: they map the page
@@ -228,6 +229,15 @@ Status LockRange(void* address, size_t length, Mode mode) {
   (void)mode;
 #endif
   return Check(mlock(address, length));
+}
+
+Status LockRange(void* address, size_t length, Mode mode) {
+  const Status status = LockAndFaultIn(address, length, mode);
+  // mlock marks the pages locked before it faults them in, and keeps the mark when that
+  // fails (a file truncated beneath the mapping): undo it, so a failed lock leaves the
+  // range unlocked.
+  if (status != 0) munlock(address, length);
+  return status;
 }
 
 Status UnlockRange(void* address, size_t length) { return Check(munlock(address, length)); }

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmapImports } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
-import { MiB, isLinux, mapsLineCount, tempDir } from "./helpers.js";
+import { MiB, isLinux, mapsLineCount, smapsTotal, tempDir } from "./helpers.js";
 
 const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
@@ -68,6 +68,22 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       });
     }
 
+    for (const mode of ["ro", "rw", "cow"] as const) {
+      it(`${mode}: lock() over the lost part fails and leaves nothing locked (smaps Locked)`, () => {
+        const file = temp.file(`l-${mode}`);
+        fs.writeFileSync(file, Buffer.alloc(64 * 1024, 0x61));
+        const mapping = { ro: MemoryMappedFile.openRo, rw: MemoryMappedFile.openRw, cow: MemoryMappedFile.openCow }[mode](file);
+        shrink(file, 4096);
+        // The kernel marks the range locked before faulting it in, and keeps the mark
+        // when a page past the end cannot be faulted.
+        assert.throws(() => mapping.lock(), (error: unknown) => error instanceof MmapError && error.syscall === "mlock");
+        assert.equal(smapsTotal(file, "Locked"), 0, "pages stayed locked after the failed lock()");
+        mapping.lock(0, 4096);
+        assert.equal(smapsTotal(file, "Locked"), 4, "the part that is left still locks");
+        mapping.close();
+      });
+    }
+
     it("a guest's read and write get errno io", () => {
       const dir = temp.file("grant");
       fs.mkdirSync(dir);
@@ -99,6 +115,35 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
   });
 
   describe("resource exhaustion", () => {
+    it("a lock() that fails in a later 4 GiB segment (RLIMIT_MEMLOCK) unlocks the earlier ones", function () {
+      // Root ignores RLIMIT_MEMLOCK through CAP_IPC_LOCK: the child runs without it, and
+      // may lock one page. The range spans the segment boundary: one page on each side.
+      const tools = ["setpriv", "prlimit"].filter((tool) => spawnSync(tool, ["--version"]).status !== 0);
+      if (tools.length) {
+        if (process.env.CI) assert.fail(`${tools.join(" and ")} (util-linux) are needed to run a process with a small RLIMIT_MEMLOCK`);
+        console.log(`      (skipped: ${tools.join(" and ")} from util-linux not installed)`);
+        this.skip();
+      }
+      const file = temp.file("two-segments");
+      fs.writeFileSync(file, "");
+      fs.truncateSync(file, 4 * 1024 * MiB + 8192); // sparse: nothing is written
+      const script = `
+        import { MemoryMappedFile } from ${JSON.stringify(libraryUrl)};
+        import { readFileSync } from "node:fs";
+        const locked = () => readFileSync("/proc/self/status", "utf8").match(/^VmLck:\\s+(\\d+) kB$/m)[1];
+        const mapping = MemoryMappedFile.openRo(${JSON.stringify(file)});
+        mapping.lock(0, 4096);
+        const one = locked();
+        mapping.unlock();
+        let code = "none";
+        try { mapping.lock(4 * 1024 ** 3 - 4096, 8192); } catch (error) { code = error.code; }
+        console.log(JSON.stringify({ one, code, after: locked() }));`;
+      const result = spawnSync("setpriv", ["--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "prlimit", "--memlock=4096:4096",
+        process.execPath, "--input-type=module", "-e", script], { encoding: "utf8" });
+      assert.equal(result.status, 0, result.stderr);
+      assert.deepEqual(JSON.parse(result.stdout), { one: "4", code: "ENOMEM", after: "0" });
+    });
+
     it("a million Random/Sequential calls on scattered small ranges of one mapping do not crash", () => {
       const file = temp.file("scatter");
       const size = 256 * MiB;
