@@ -9,6 +9,7 @@
 #include <v8.h>
 
 #include <atomic>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <memory>
@@ -91,15 +92,26 @@ Region* RegionOf(v8::Local<v8::Value> value) {
   return static_cast<Region*>(value.As<v8::Object>()->GetAlignedPointerFromInternalField(0));
 }
 
-// What every range check refuses: a size or offset argument that is not a safe integer.
+// Sizes and offsets arrive as numbers the core has checked: non-negative safe integers.
+// Anything else (NaN, a fraction, a negative or huge number, another type) is refused
+// here too, since casting such a double to an integer is undefined behaviour.
+bool SafeIntegerOf(v8::Local<v8::Value> value, uint64_t* integer) {
+  if (!value->IsNumber()) return false;
+  const double number = value.As<v8::Number>()->Value();
+  // Written so that NaN fails too.
+  if (!(number >= 0 && number <= 9007199254740991.0 && std::trunc(number) == number)) return false;
+  *integer = static_cast<uint64_t>(number);
+  return true;
+}
+
+// What every range check refuses: a size that is not a safe integer, or too large for
+// this platform's size_t.
 constexpr size_t kBadSize = std::numeric_limits<size_t>::max();
 
 size_t SizeOf(v8::Local<v8::Value> value) {
-  if (!value->IsNumber()) return kBadSize;
-  const double number = value.As<v8::Number>()->Value();
-  // Written so that NaN fails too; a cast of a negative or too-large double is undefined.
-  if (!(number >= 0 && number <= 9007199254740991.0 && number < static_cast<double>(kBadSize))) return kBadSize;
-  return static_cast<size_t>(number);
+  uint64_t integer = 0;
+  if (!SafeIntegerOf(value, &integer) || integer >= kBadSize) return kBadSize;
+  return static_cast<size_t>(integer);
 }
 
 size_t SizeArg(const Napi::CallbackInfo& info, size_t index) { return SizeOf(AsV8(info[index])); }
@@ -186,10 +198,12 @@ napi_value UncountedArrayBuffer(void* address, size_t length) {
 Napi::Value Map(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int fd = info[0].As<Napi::Number>().Int32Value();
-  const uint64_t offset = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  uint64_t offset = 0;
   const size_t length = SizeArg(info, 2);
   const int mode = info[3].As<Napi::Number>().Int32Value();
-  if (mode < 0 || mode > 2 || length == 0) return Result(env, UV_EINVAL);
+  if (!SafeIntegerOf(AsV8(info[1]), &offset) || mode < 0 || mode > 2 || length == 0 || length == kBadSize) {
+    return Result(env, UV_EINVAL);
+  }
 
   void* address = nullptr;
   const Status status = MapFile(fd, offset, length, static_cast<Mode>(mode), &address);
@@ -344,8 +358,9 @@ Napi::Value Unlock(const Napi::CallbackInfo& info) {
 // adviseFile(fd, offset, length, advice) -> status: page-cache advice for a whole file.
 Napi::Value AdviseFileCall(const Napi::CallbackInfo& info) {
   const int fd = info[0].As<Napi::Number>().Int32Value();
-  const auto offset = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
-  const auto length = static_cast<uint64_t>(info[2].As<Napi::Number>().DoubleValue());
+  uint64_t offset = 0;
+  uint64_t length = 0;
+  if (!SafeIntegerOf(AsV8(info[1]), &offset) || !SafeIntegerOf(AsV8(info[2]), &length)) return Result(info.Env(), UV_EINVAL);
   const auto advice = static_cast<FileAdvice>(info[3].As<Napi::Number>().Int32Value());
   // SAFETY: touches no memory of ours; a bad fd is the kernel's EBADF.
   return Result(info.Env(), AdviseFile(fd, offset, length, advice));
@@ -371,7 +386,7 @@ napi_value Copy(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value args[5] = {};
   Status status = UV_EINVAL;
-  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) == napi_ok && argc == 5) {
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) == napi_ok && argc >= 5) {
     const Span span = SpanOf(AsV8(args[0]), SizeOf(AsV8(args[1])), SizeOf(AsV8(args[2])));
     char* bytes = nullptr;
     // The mapped side's first loads start before the other side is checked (2-3% on
@@ -397,10 +412,12 @@ napi_value Copy(napi_env env, napi_callback_info info) {
 // readFile(fd, position, length, target, targetOffset) -> bytes read | status (pread).
 Napi::Value ReadFileCall(const Napi::CallbackInfo& info) {
   const int fd = info[0].As<Napi::Number>().Int32Value();
-  const auto position = static_cast<uint64_t>(info[1].As<Napi::Number>().DoubleValue());
+  uint64_t position = 0;
   const size_t length = SizeArg(info, 2);
   char* target = nullptr;
-  if (!BytesOf(AsV8(info[3]), SizeArg(info, 4), length, &target)) return Result(info.Env(), UV_EINVAL);
+  if (!SafeIntegerOf(AsV8(info[1]), &position) || !BytesOf(AsV8(info[3]), SizeArg(info, 4), length, &target)) {
+    return Result(info.Env(), UV_EINVAL);
+  }
   size_t read = 0;
   // SAFETY: the target range was checked to lie inside the Uint8Array.
   const Status status = ReadAt(fd, position, target, length, &read);
@@ -422,8 +439,9 @@ Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
 Napi::Value SetSplitAreas(const Napi::CallbackInfo& info) {
   Region* region = RegionOf(AsV8(info[0]));
   if (region == nullptr || !region->mapped) return Result(info.Env(), UV_EBADF);
-  const auto count = static_cast<int64_t>(info[1].As<Napi::Number>().DoubleValue());
-  if (count < 0) return Result(info.Env(), UV_EINVAL);
+  uint64_t unsigned_count = 0;
+  if (!SafeIntegerOf(AsV8(info[1]), &unsigned_count)) return Result(info.Env(), UV_EINVAL);
+  const auto count = static_cast<int64_t>(unsigned_count);
   split_areas += count - region->split_areas;
   region->split_areas = count;
   return Result(info.Env(), 0);
