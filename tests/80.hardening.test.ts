@@ -528,7 +528,7 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
 
 // The addon trusts the core's checks but still looks at every argument of the copies
 // itself (a bug in the host must not become a wild pointer). These calls bypass the core.
-describe("the addon's copies refuse bad arguments from the host themselves", () => {
+describe("hardening, on every platform: the addon refuses bad arguments from the host itself", () => {
   let temp: ReturnType<typeof tempDir>;
   let fd: number;
   let segment: ArrayBuffer;
