@@ -1,6 +1,8 @@
-// The N-API surface of the addon, the same on every platform. It only executes
-// operations that the core (build/core.wasm) has already checked; the platform file
-// (posix.cc, win32.cc or unsupported.cc) makes the system calls.
+// The JavaScript surface of the addon, the same on every platform: node-addon-api, and
+// V8 directly where N-API's cost per call shows (the copies, the mapping's ArrayBuffer
+// and its region field). It only executes operations that the core (build/core.wasm)
+// has already checked; the platform file (posix.cc, win32.cc or unsupported.cc) makes
+// the system calls.
 //
 // Every function returns a number: 0 or a count on success, a negative libuv error
 // number on failure. JavaScript turns that into an MmapError with errno and syscall.
