@@ -332,7 +332,9 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
   if (!isBeneath(base, parent)) return "FAIL_OUTSIDE_GRANT";
   // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
-  const opened = checkedDescriptor(base, fs.openSync(path.join(parent, path.basename(target)), flags, 0o666));
+  const created = createIn(base, parent, path.basename(target), flags);
+  if (typeof created === "string") return created;
+  const opened = checkedDescriptor(base, created);
   if (typeof opened !== "string") {
     try {
       // Like O_TRUNC, but only once the file has passed the checks, and only once `size`
@@ -347,6 +349,26 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
     opened.size = size;
   }
   return opened;
+}
+
+/**
+ * Opens `name` in the folder `parent` with `flags` (which create it). A folder on the
+ * path swapped for a link after the check would make a plain open create the file
+ * wherever the link points, and checking the new file afterwards can refuse it but not
+ * un-create it. On Linux the file is therefore created through a descriptor of the
+ * folder itself (/proc/self/fd/N/name, which does not walk the path again), after
+ * checking where that descriptor's folder is. Elsewhere, the check after the open is
+ * what is left.
+ */
+function createIn(base: string, parent: string, name: string, flags: number): number | Refusal {
+  if (process.platform !== "linux") return fs.openSync(path.join(parent, name), flags, 0o666);
+  const folder = fs.openSync(parent, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | O_NOFOLLOW);
+  try {
+    if (!isBeneath(base, fs.readlinkSync(`/proc/self/fd/${folder}`))) return "FAIL_OUTSIDE_GRANT";
+    return fs.openSync(`/proc/self/fd/${folder}/${name}`, flags, 0o666);
+  } finally {
+    fs.closeSync(folder);
+  }
 }
 
 // File systems whose "regular files" are views of the kernel, not data: never mapped.

@@ -293,6 +293,44 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       }
     });
 
+    it("a folder swapped for a link between check and create never gets a file outside the grant", async function () {
+      if (process.platform !== "linux") this.skip(); // creating through /proc/self/fd is Linux's
+      const folder = path.join(data, "folder");
+      fs.mkdirSync(folder);
+      // The folder on the checked path becomes a link to outside and back, over and over.
+      const flipper = spawn(process.execPath, ["-e", `
+        const fs = require("node:fs");
+        const folder = ${JSON.stringify(folder)};
+        for (;;) {
+          try {
+            fs.symlinkSync(${JSON.stringify(outside)}, folder + ".link");
+            fs.renameSync(folder, folder + ".real");
+            fs.renameSync(folder + ".link", folder);
+            fs.renameSync(folder, folder + ".link");
+            fs.renameSync(folder + ".real", folder);
+            fs.unlinkSync(folder + ".link");
+          } catch {}
+        }`], { stdio: "ignore" });
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
+        const outcomes = new Map<number, number>();
+        for (let i = 0; i < 3000; i++) {
+          const name = Buffer.from(`/data/folder/f${i}`);
+          new Uint8Array(guest.g.memory.buffer).set(name, 0x1000);
+          const errno = guest.g.create!(0x1000 as never, name.length as never, 16n as never, 0x100 as never);
+          if (errno === E.success) guest.g.close!(new DataView(guest.g.memory.buffer).getUint32(0x100, true) as never);
+          outcomes.set(errno, (outcomes.get(errno) ?? 0) + 1);
+        }
+        guest.mmap.close();
+        const escaped = fs.readdirSync(outside).filter((name) => name !== "secret");
+        assert.deepEqual(escaped, [], `files created outside the grant; outcomes ${JSON.stringify([...outcomes])}`);
+        assert.ok((outcomes.get(E.success) ?? 0) > 0, JSON.stringify([...outcomes]));
+      } finally {
+        flipper.kill("SIGKILL");
+      }
+    });
+
     it("device files, /proc and /sys files, FIFOs (without blocking) and sockets are refused", async () => {
       spawnSync("mkfifo", [path.join(data, "fifo")]);
       const server = net.createServer().listen(path.join(data, "socket"));
