@@ -86,6 +86,7 @@ const LARGE_READ = 64 * 1024;
 const MAX_GRANTS = 64; // the guest core's table holds this many
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0; // a FIFO must not block the open
+const O_PATH = 0o10000000; // Linux's value on the platforms Node supports; fs.constants lacks it
 
 export function createMmapImports(options: MmapImportsOptions = {}): MmapImports {
   guestCoreModule ??= new WebAssembly.Module(fs.readFileSync(guestCoreWasmPath));
@@ -357,12 +358,23 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
  * wherever the link points, and checking the new file afterwards can refuse it but not
  * un-create it. On Linux the file is therefore created through a descriptor of the
  * folder itself (/proc/self/fd/N/name, which does not walk the path again), after
- * checking where that descriptor's folder is. Elsewhere, the check after the open is
- * what is left.
+ * checking where that descriptor's folder is. What is left there: the folder itself
+ * renamed out of the grant between that check and the create (which needs write access
+ * outside the grant, on the same file system); elsewhere, any swap. In both cases the
+ * check after the open refuses the file, but it stays where it was made.
  */
 function createIn(base: string, parent: string, name: string, flags: number): number | Refusal {
   if (process.platform !== "linux") return fs.openSync(path.join(parent, name), flags, 0o666);
-  const folder = fs.openSync(parent, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY | O_NOFOLLOW);
+  let folder: number;
+  try {
+    // O_PATH: a folder the process may write to but not list can still be named this way.
+    folder = fs.openSync(parent, O_PATH | fs.constants.O_DIRECTORY | O_NOFOLLOW);
+  } catch (error) {
+    // The checked folder is now a link (or no folder at all): it was swapped.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOTDIR" || code === "ELOOP") return "FAIL_OUTSIDE_GRANT";
+    throw error;
+  }
   try {
     if (!isBeneath(base, fs.readlinkSync(`/proc/self/fd/${folder}`))) return "FAIL_OUTSIDE_GRANT";
     return fs.openSync(`/proc/self/fd/${folder}/${name}`, flags, 0o666);

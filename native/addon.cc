@@ -1,6 +1,6 @@
 // The JavaScript surface of the addon, the same on every platform: node-addon-api, and
-// V8 directly where N-API's cost per call shows (the copies, the mapping's ArrayBuffer
-// and its region field). It only executes operations that the core (build/core.wasm)
+// V8 directly where N-API's cost per call shows (the copies, reading size and buffer
+// arguments, the mapping's ArrayBuffer and its region field). It only executes operations that the core (build/core.wasm)
 // has already checked; the platform file (posix.cc, win32.cc or unsupported.cc) makes
 // the system calls.
 //
@@ -77,6 +77,12 @@ void FinalizeRegion(napi_env /*env*/, void* data, void* /*hint*/) {
 // where napi_unwrap is a property lookup on every call. V8 starts the field of every
 // other ArrayBuffer at zero, so a buffer that is not a mapping has no region.
 static_assert(v8::ArrayBuffer::kEmbedderFieldCount >= 1, "ArrayBuffers need an embedder field");
+
+// Node builds V8 with a Local that is the address of a handle slot; a V8 that passes
+// object addresses directly would break the casts between napi_value and Local.
+#ifdef V8_ENABLE_DIRECT_LOCAL
+#error "mmap-wasi casts napi_value to v8::Local, which needs V8 without direct locals"
+#endif
 
 v8::Local<v8::Value> AsV8(napi_value value) {
   v8::Local<v8::Value> local;
@@ -456,7 +462,8 @@ Napi::Value PageSizeCall(const Napi::CallbackInfo& info) {
 Napi::Value V8Function(Napi::Env env, const char* name, v8::FunctionCallback callback) {
   v8::Isolate* isolate = v8::Isolate::GetCurrent();
   v8::Local<v8::Function> function;
-  if (isolate == nullptr || !v8::Function::New(isolate->GetCurrentContext(), callback).ToLocal(&function)) {
+  if (isolate == nullptr || !v8::Function::New(isolate->GetCurrentContext(), callback, v8::Local<v8::Value>(), 5,
+                                                 v8::ConstructorBehavior::kThrow).ToLocal(&function)) {
     NAPI_THROW(Napi::Error::New(env, std::string("mmap-wasi: cannot create ") + name), Napi::Value());
   }
   function->SetName(v8::String::NewFromUtf8(isolate, name).ToLocalChecked());
