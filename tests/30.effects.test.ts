@@ -8,7 +8,7 @@ import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
 import { coreExports } from "../build/lib/core.js";
 import { readAheadWindow } from "../build/lib/readahead.js";
-import { GiB, KiB, MiB, evict, isLinux, mapsLineCount, sleep, smapsTotal, tempDir, writeRandomFile } from "./helpers.js";
+import { GiB, KiB, MiB, describeOnLinux, evict, mapsLineCount, sleep, smapsTotal, tempDir, writeRandomFile } from "./helpers.js";
 
 const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 const WILLNEED = (coreExports.ACTION_MADV_WILLNEED as WebAssembly.Global).value as number;
@@ -19,7 +19,7 @@ async function until(deadlineMs: number, done: () => boolean): Promise<number> {
   return performance.now() - start;
 }
 
-(isLinux ? describe : describe.skip)("effects (Linux: mincore, /proc/self/smaps)", function () {
+describeOnLinux("effects (Linux: mincore, /proc/self/smaps)", "mincore and /proc/self/smaps", function () {
   this.timeout(120_000);
   let temp: ReturnType<typeof tempDir>;
   before(() => { temp = tempDir("effects"); });

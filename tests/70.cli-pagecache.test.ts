@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseSize, formatBytes } from "../build/lib/sizes.js";
 import { native, FileAdvice } from "../build/lib/native.js";
-import { MiB, evict, isLinux, sleep, tempDir, writeRandomFile } from "./helpers.js";
+import { MiB, describeOnLinux, evict, missingPrerequisite, sleep, tempDir, writeRandomFile } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = path.join(root, "build", "lib", "cli.js");
@@ -119,7 +119,7 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
   }
 }
 
-(isLinux ? describe : describe.skip)("cli-pagecache: residency, touch, evict, advise, lock", function () {
+describeOnLinux("cli-pagecache: residency, touch, evict, advise, lock", "mincore, posix_fadvise and vmtouch", function () {
   this.timeout(120_000);
   let temp: ReturnType<typeof tempDir>;
   let file: string; // 48 MiB: 12288 pages, a multiple of three
@@ -138,20 +138,11 @@ async function settled(setUp: () => void | Promise<void>, check: () => Counts, e
   after(() => temp?.remove());
 
   const needsVmtouch = function (this: Mocha.Context) {
-    if (!hasVmtouch) {
-      // .ci/run installs it: in CI a missing vmtouch is a failure, not a skip.
-      if (process.env.CI) assert.fail("vmtouch is not installed (apt-get install vmtouch)");
-      console.log("      (skipped: vmtouch is not installed; apt-get install vmtouch)");
-      this.skip();
-    }
+    if (!hasVmtouch) missingPrerequisite(this, "vmtouch is not installed (apt-get install vmtouch)");
   };
 
   const needsTerminal = function (this: Mocha.Context) {
-    if (!hasScript) {
-      if (process.env.CI) assert.fail("script(1) from util-linux is needed to give the command a terminal");
-      console.log("      (skipped: script(1) from util-linux is not installed)");
-      this.skip();
-    }
+    if (!hasScript) missingPrerequisite(this, "script(1) from util-linux is not installed: it gives the command a terminal");
   };
 
   describe("sizes", () => {

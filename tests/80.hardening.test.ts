@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmapImports } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
-import { MiB, isLinux, mapsLineCount, smapsTotal, tempDir } from "./helpers.js";
+import { MiB, describeOnLinux, mapsLineCount, missingPrerequisite, smapsTotal, tempDir } from "./helpers.js";
 
 const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
@@ -47,7 +47,7 @@ function probe(grants: Parameters<typeof createMmapImports>[0]) {
 
 const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nomem: 48, notcapable: 76 };
 
-(isLinux ? describe : describe.skip)("hardening", function () {
+describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, mkfifo and truncate(1)", function () {
   this.timeout(300_000);
   let temp: ReturnType<typeof tempDir>;
   beforeEach(() => { temp = tempDir("hard"); });
@@ -134,11 +134,7 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
       // Root ignores RLIMIT_MEMLOCK through CAP_IPC_LOCK: the child runs without it, and
       // may lock one page. The range spans the segment boundary: one page on each side.
       const tools = ["setpriv", "prlimit"].filter((tool) => spawnSync(tool, ["--version"]).status !== 0);
-      if (tools.length) {
-        if (process.env.CI) assert.fail(`${tools.join(" and ")} (util-linux) are needed to run a process with a small RLIMIT_MEMLOCK`);
-        console.log(`      (skipped: ${tools.join(" and ")} from util-linux not installed)`);
-        this.skip();
-      }
+      if (tools.length) missingPrerequisite(this, `${tools.join(" and ")} (util-linux) not installed: they run a process with a small RLIMIT_MEMLOCK`);
       const file = temp.file("two-segments");
       fs.writeFileSync(file, "");
       fs.truncateSync(file, 4 * 1024 * MiB + 8192); // sparse: nothing is written
@@ -160,11 +156,7 @@ const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent:
         process.execPath, "--input-type=module", "-e", script], { encoding: "utf8" });
       assert.equal(result.status, 0, result.stderr);
       const report = JSON.parse(result.stdout);
-      if (report.ipcLock) {
-        if (process.env.CI) assert.fail("setpriv could not drop CAP_IPC_LOCK (it needs CAP_SETPCAP), so RLIMIT_MEMLOCK cannot be tested");
-        console.log("      (skipped: setpriv could not drop CAP_IPC_LOCK here)");
-        this.skip();
-      }
+      if (report.ipcLock) missingPrerequisite(this, "setpriv could not drop CAP_IPC_LOCK (it needs CAP_SETPCAP), so RLIMIT_MEMLOCK does not apply");
       assert.deepEqual(report, { one: "4", code: "ENOMEM", after: "0" });
     });
 

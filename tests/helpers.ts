@@ -1,5 +1,6 @@
 // Shared test helpers: temporary files on a real disk, page-cache eviction, and readers
 // of /proc/self/smaps and /proc/self/maps.
+import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,6 +8,25 @@ import { randomFillSync } from "node:crypto";
 import { native, FileAdvice } from "../build/lib/native.js";
 
 export const isLinux = process.platform === "linux";
+
+/**
+ * describe() for a suite that needs Linux (its /proc files or system calls). Elsewhere the
+ * suite is skipped, and its title says why.
+ */
+export function describeOnLinux(title: string, why: string, suite: (this: Mocha.Suite) => void): void {
+  if (isLinux) describe(title, suite);
+  else describe.skip(`${title} (skipped: needs Linux for ${why})`, suite);
+}
+
+/**
+ * Ends a test that needs something this machine lacks: skipped, with the reason printed,
+ * or failed under CI, whose .ci/run installs everything the tests need.
+ */
+export function missingPrerequisite(test: Mocha.Context, reason: string): never {
+  if (process.env.CI) assert.fail(reason);
+  console.log(`      (skipped: ${reason})`);
+  return test.skip();
+}
 
 /** A fresh folder for one test file; removed by the returned cleanup. */
 export function tempDir(prefix: string): { dir: string; file: (name: string) => string; remove: () => void } {
