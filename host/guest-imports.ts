@@ -352,6 +352,11 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
   return opened;
 }
 
+/** Linux: the link that names what an open descriptor is; reading it gives its real path. */
+function descriptorPath(fd: number): string {
+  return `/proc/self/fd/${fd}`;
+}
+
 /**
  * Opens `name` in the folder `parent` with `flags` (which create it). A folder on the
  * path swapped for a link after the check would make a plain open create the file
@@ -376,8 +381,8 @@ function createIn(base: string, parent: string, name: string, flags: number): nu
     throw error;
   }
   try {
-    if (!isBeneath(base, fs.readlinkSync(`/proc/self/fd/${folder}`))) return "FAIL_OUTSIDE_GRANT";
-    return fs.openSync(`/proc/self/fd/${folder}/${name}`, flags, 0o666);
+    if (!isBeneath(base, fs.readlinkSync(descriptorPath(folder)))) return "FAIL_OUTSIDE_GRANT";
+    return fs.openSync(`${descriptorPath(folder)}/${name}`, flags, 0o666);
   } finally {
     fs.closeSync(folder);
   }
@@ -399,7 +404,7 @@ function checkedDescriptor(base: string, fd: number): Opened | Refusal {
     let refusal: Refusal | undefined = info.isDirectory ? "FAIL_EISDIR" : info.isRegular ? undefined : "FAIL_NOT_REGULAR";
     if (!refusal && info.links > 1) refusal = "FAIL_OUTSIDE_GRANT";
     if (!refusal && process.platform === "linux") {
-      const opened = fs.readlinkSync(`/proc/self/fd/${fd}`);
+      const opened = fs.readlinkSync(descriptorPath(fd));
       const filesystem = native.filesystemType(fd);
       if (filesystem < 0) throw osError(filesystem, "fstatfs", opened);
       if (!isBeneath(base, opened)) refusal = "FAIL_OUTSIDE_GRANT";

@@ -21,7 +21,7 @@ export interface NativeAddon {
   copyIn(buffer: ArrayBuffer, offset: number, length: number, source: Uint8Array, sourceOffset: number): number;
   /** pread of up to `length` bytes at `position` into `target` at `targetOffset`: bytes read, or a failure. */
   readFile(fd: number, position: number, length: number, target: Uint8Array, targetOffset: number): number;
-  /** fstat of `fd` into `out`: [size, device, isDirectory, isRegular]; 0 or a failure. */
+  /** fstat of `fd` into `out`: [size, device, isDirectory, isRegular, links]; 0 or a failure. */
   fileInfo(fd: number, out: Float64Array): number;
   /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
   filesystemType(fd: number): number;

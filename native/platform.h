@@ -90,10 +90,9 @@ Status ReadAt(int fd, uint64_t offset, void* destination, size_t length, size_t*
 Status GuardedCopy(void* destination, const void* source, size_t length, const void* mapped);
 void InstallFaultGuard();
 
-// Starts loading the first cache lines of a range that a copy will read (or write) next,
-// so that a random page's cache and TLB miss overlaps the work before the copy. A hint:
-// it never faults, also past the end of a truncated file, and may do nothing.
-void PrefetchForCopy(const void* address, size_t length, bool for_write);
+// Starts loading the cache line at `address` for a read (or a write) that follows. A
+// hint: it never faults, also past the end of a truncated file, and may do nothing.
+void PrefetchLine(const void* address, bool for_write);
 
 }  // namespace mmap_wasi
 

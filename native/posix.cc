@@ -137,14 +137,10 @@ Status GuardedCopy(void* destination, const void* source, size_t length, const v
   return 0;
 }
 
-void PrefetchForCopy(const void* address, size_t length, bool for_write) {
-  // Two lines: enough to start the page walk and the hardware's stream; more measured no
-  // better for 4 KiB copies.
-  const char* bytes = static_cast<const char*>(address);
-  for (size_t at = 0; at < length && at < 128; at += 64) {
-    if (for_write) __builtin_prefetch(bytes + at, 1);
-    else __builtin_prefetch(bytes + at, 0);
-  }
+void PrefetchLine(const void* address, bool for_write) {
+  // __builtin_prefetch needs its read/write flag as a constant.
+  if (for_write) __builtin_prefetch(address, 1);
+  else __builtin_prefetch(address, 0);
 }
 
 size_t PageSize() {

@@ -24,7 +24,7 @@ Status LockRange(void*, size_t, Mode) { return kNotSupported; }
 Status UnlockRange(void*, size_t) { return kNotSupported; }
 Status AdviseFile(int, uint64_t, uint64_t, FileAdvice) { return kNotSupported; }
 void InstallFaultGuard() {}
-void PrefetchForCopy(const void*, size_t, bool) {}
+void PrefetchLine(const void*, bool) {}
 Status GuardedCopy(void* destination, const void* source, size_t length, const void*) {
   std::memmove(destination, source, length);  // nothing can be mapped here
   return 0;

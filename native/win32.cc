@@ -69,11 +69,9 @@ constexpr size_t kWorkingSetBatch = 65536;
 
 }  // namespace
 
-void PrefetchForCopy(const void* address, size_t length, bool /*for_write*/) {
-  // As on POSIX: two lines. PreFetchCacheLine is a prefetch instruction where the
-  // processor has one, and nothing where it has none.
-  const char* bytes = static_cast<const char*>(address);
-  for (size_t at = 0; at < length && at < 128; at += 64) PreFetchCacheLine(PF_TEMPORAL_LEVEL_1, bytes + at);
+void PrefetchLine(const void* address, bool /*for_write*/) {
+  // A prefetch instruction where the processor has one, nothing where it has none.
+  PreFetchCacheLine(PF_TEMPORAL_LEVEL_1, address);
 }
 
 // MapFile offsets must be multiples of dwAllocationGranularity (64 KiB), not of this page
