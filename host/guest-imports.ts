@@ -317,25 +317,57 @@ function isBeneath(base: string, candidate: string): boolean {
   return candidate === base || candidate.startsWith(base.endsWith(path.sep) ? base : base + path.sep);
 }
 
-/** Opens `relative` under `base` after resolving every link; refuses what lies outside. */
+/**
+ * Failures of native.openBeneath that are no verdict on the path, only on the way of
+ * opening it: the path needs what RESOLVE_BENEATH refuses (an absolute link, a way out
+ * and back in), a rename raced the walk, or the kernel (or a seccomp filter) has no openat2.
+ * Links are also refused there when they are /proc's or too many; the walk by hand
+ * decides those too.
+ */
+const RESOLVE_BY_HAND = new Set(["EXDEV", "EAGAIN", "ENOSYS", "EPERM", "E2BIG", "EINVAL", "ELOOP"]);
+
+/**
+ * Opens `relative` inside `base` in one system call that the kernel keeps inside it
+ * (Linux openat2 with RESOLVE_BENEATH); undefined where that cannot decide, and the path
+ * is then resolved by hand. `create` opens are left with ELOOP: for them it means a link
+ * in the last place, which O_NOFOLLOW refuses.
+ */
+function openedBeneath(base: string, relative: string, flags: number): number | undefined {
+  if (!relative) return undefined;
+  const fd = native.openBeneath(base, relative, flags);
+  if (fd >= 0) return fd;
+  const name = getSystemErrorName(fd);
+  if (RESOLVE_BY_HAND.has(name) && !(name === "ELOOP" && (flags & fs.constants.O_CREAT) !== 0)) return undefined;
+  throw osError(fd, "openat2", path.join(base, relative));
+}
+
+/** Opens `relative` under `base` following links that stay inside; refuses what lies outside. */
 function openBeneath(base: string, relative: string, writable: boolean): Opened | Refusal {
+  const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NONBLOCK;
+  const confined = openedBeneath(base, relative, flags);
+  if (confined !== undefined) return checkedDescriptor(base, confined, true);
   const real = fs.realpathSync.native(relative ? path.join(base, relative) : base);
   if (!isBeneath(base, real)) return "FAIL_OUTSIDE_GRANT";
-  const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NOFOLLOW | O_NONBLOCK;
-  return checkedDescriptor(base, fs.openSync(real, flags));
+  return checkedDescriptor(base, fs.openSync(real, flags | O_NOFOLLOW), false);
 }
 
 /** Creates (or truncates) `relative` under `base` with `size` bytes; its folder must exist. */
 function createBeneath(base: string, relative: string, size: number): Opened | Refusal {
   if (!relative) return "FAIL_EISDIR";
-  const target = path.join(base, relative);
-  const parent = fs.realpathSync.native(path.dirname(target));
-  if (!isBeneath(base, parent)) return "FAIL_OUTSIDE_GRANT";
   // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
-  const created = createIn(base, parent, path.basename(target), flags);
-  if (typeof created === "string") return created;
-  const opened = checkedDescriptor(base, created);
+  let created = openedBeneath(base, relative, flags);
+  if (created === undefined) {
+    const target = path.join(base, relative);
+    const parent = fs.realpathSync.native(path.dirname(target));
+    if (!isBeneath(base, parent)) return "FAIL_OUTSIDE_GRANT";
+    const made = createIn(base, parent, path.basename(target), flags);
+    if (typeof made === "string") return made;
+    created = made;
+  }
+  // Checked where it is even when the kernel kept the walk inside: its folder may have
+  // been moved out between the walk and the create.
+  const opened = checkedDescriptor(base, created, false);
   if (typeof opened !== "string") {
     try {
       // Like O_TRUNC, but only once the file has passed the checks, and only once `size`
@@ -394,20 +426,20 @@ const PSEUDO_FILE_SYSTEMS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */])
 /**
  * Keeps `fd` only if it is an ordinary regular file beneath `base`: not a folder, device,
  * FIFO or socket, not a file of /proc or /sys, and with no second name (a hard link)
- * that could lie outside the grant. On Linux the open file's own path is checked again,
- * which catches a folder swapped for a link between the check and the open.
+ * that could lie outside the grant. Unless the kernel `confined` the open to `base`, on
+ * Linux the open file's own path is checked again, which catches a folder swapped for a
+ * link between the check and the open.
  */
-function checkedDescriptor(base: string, fd: number): Opened | Refusal {
+function checkedDescriptor(base: string, fd: number, confined: boolean): Opened | Refusal {
   try {
     const info = fileInfo(fd);
     if (typeof info === "number") throw osError(info, "fstat", base);
     let refusal: Refusal | undefined = info.isDirectory ? "FAIL_EISDIR" : info.isRegular ? undefined : "FAIL_NOT_REGULAR";
     if (!refusal && info.links > 1) refusal = "FAIL_OUTSIDE_GRANT";
     if (!refusal && process.platform === "linux") {
-      const opened = fs.readlinkSync(descriptorPath(fd));
       const filesystem = native.filesystemType(fd);
-      if (filesystem < 0) throw osError(filesystem, "fstatfs", opened);
-      if (!isBeneath(base, opened)) refusal = "FAIL_OUTSIDE_GRANT";
+      if (filesystem < 0) throw osError(filesystem, "fstatfs", base);
+      if (!confined && !isBeneath(base, fs.readlinkSync(descriptorPath(fd)))) refusal = "FAIL_OUTSIDE_GRANT";
       else if (PSEUDO_FILE_SYSTEMS.has(filesystem)) refusal = "FAIL_NOT_REGULAR";
     }
     if (!refusal) return { fd, size: info.size, dev: info.device };

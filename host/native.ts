@@ -23,6 +23,12 @@ export interface NativeAddon {
   readFile(fd: number, position: number, length: number, target: Uint8Array, targetOffset: number): number;
   /** fstat of `fd` into `out`: [size, device, isDirectory, isRegular, links]; 0 or a failure. */
   fileInfo(fd: number, out: Float64Array): number;
+  /**
+   * Linux: opens `relative` inside the folder `base` with openat2(RESOLVE_BENEATH), so no
+   * `..` or link can lead out: a descriptor, or a failure (EXDEV: the path needs what that
+   * refuses; ENOSYS: no such open here).
+   */
+  openBeneath(base: string, relative: string, flags: number): number;
   /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
   filesystemType(fd: number): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */

@@ -178,6 +178,27 @@ Napi::Value FileInfoCall(const Napi::CallbackInfo& info) {
   return Result(info.Env(), 0);
 }
 
+// A string argument as UTF-8 for a system call, or false if it is not a string or holds
+// a NUL byte (which would end the path early and name another file).
+bool PathArg(const Napi::Value& value, std::string* path) {
+  if (!value.IsString()) return false;
+  *path = value.As<Napi::String>().Utf8Value();
+  return path->find('\0') == std::string::npos;
+}
+
+// openBeneath(base, relative, flags) -> fd (>= 0) | status. See platform.h.
+Napi::Value OpenBeneathCall(const Napi::CallbackInfo& info) {
+  std::string base, relative;
+  if (!PathArg(info[0], &base) || !PathArg(info[1], &relative) || !info[2].IsNumber()) {
+    return Result(info.Env(), UV_EINVAL);
+  }
+  int fd = -1;
+  // SAFETY: both paths are NUL-terminated strings that live until the call returns; the
+  // kernel reads them and writes nothing of ours but the descriptor.
+  const Status status = OpenBeneath(base.c_str(), relative.c_str(), info[2].As<Napi::Number>().Int32Value(), &fd);
+  return Result(info.Env(), status != 0 ? status : fd);
+}
+
 // filesystemType(fd) -> type (>= 0) | status
 Napi::Value FilesystemTypeCall(const Napi::CallbackInfo& info) {
   uint64_t type = 0;
@@ -494,6 +515,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("copyIn", V8Function(env, "copyIn", Copy<false>));
   exports.Set("readFile", Napi::Function::New(env, ReadFileCall, "readFile"));
   exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
+  exports.Set("openBeneath", Napi::Function::New(env, OpenBeneathCall, "openBeneath"));
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));

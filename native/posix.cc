@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
 #endif
 
@@ -179,6 +181,32 @@ Status GetFilesystemType(int fd, uint64_t* type) {
   (void)fd;
 #endif
   return 0;
+}
+
+Status OpenBeneath(const char* base, const char* relative, int flags, int* fd) {
+#if defined(__linux__) && defined(SYS_openat2)
+  // O_PATH: the folder is only named, so one that may be searched but not listed works.
+  const int folder = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (folder < 0) return LastError();
+  struct open_how how;
+  memset(&how, 0, sizeof how);  // openat2 refuses unknown (nonzero) fields
+  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
+  how.mode = (flags & O_CREAT) != 0 ? 0666 : 0;  // openat2 refuses a mode without O_CREAT
+  // NO_MAGICLINKS: /proc's links to open files jump anywhere; BENEATH would not stop them.
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  long opened;
+  do {
+    opened = syscall(SYS_openat2, folder, relative, &how, sizeof how);
+  } while (opened < 0 && errno == EINTR);
+  const Status status = opened < 0 ? LastError() : 0;
+  close(folder);
+  if (status != 0) return status;
+  *fd = static_cast<int>(opened);
+  return 0;
+#else
+  (void)base, (void)relative, (void)flags, (void)fd;
+  return -ENOSYS;
+#endif
 }
 
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {

@@ -121,6 +121,9 @@ Status GetFilesystemType(int fd, uint64_t* type) {
   return FileHandle(fd) == INVALID_HANDLE_VALUE ? UV_EBADF : 0;
 }
 
+// Windows has no open that keeps a path beneath a folder: the caller resolves it.
+Status OpenBeneath(const char*, const char*, int, int*) { return UV_ENOSYS; }
+
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {
   // MapViewOfFile maps to the end of the section for length 0; mmap refuses it.
   if (length == 0) return UV_EINVAL;

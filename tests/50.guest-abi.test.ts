@@ -353,6 +353,18 @@ describe("guest ABI: every function through a real guest", function () {
       assert.equal(guest.create("/data/new", 10n)[0], E.notcapable, "create beneath an ro grant");
       assert.equal(fs.existsSync(path.join(data, "new")), false);
       assert.equal(guest.open("/data/./sub/../link-in", 0)[0], E.success, "links inside the grant are fine");
+      // Relative links are opened by the kernel inside the grant (openat2); absolute ones,
+      // and ways out and back in, are walked by hand: both must reach the same answers.
+      fs.symlinkSync(path.join(data, "hello.txt"), path.join(data, "absolute-in"));
+      fs.symlinkSync("../../data/hello.txt", path.join(data, "sub", "out-and-back"));
+      fs.symlinkSync("../outside/secret", path.join(data, "relative-out"));
+      for (const inside of ["/data/absolute-in", "/data/sub/out-and-back"]) {
+        const [errno, handle] = guest.open(inside, 0);
+        assert.equal(errno, E.success, inside);
+        assert.deepEqual(guest.readText(handle, 0n, 5), [E.success, "hello"], inside);
+        guest.g.close(handle);
+      }
+      assert.equal(guest.open("/data/relative-out", 0)[0], E.notcapable, "a relative link out");
       assert.equal(guest.open("/../data/hello.txt", 0)[0], E.success, "`..` never climbs above /");
       fs.symlinkSync(path.join(outside, "secret"), path.join(out, "trap"));
       assert.equal(guest.create("/out/trap", 1n)[0], E.notcapable, "create never follows a link");

@@ -641,4 +641,70 @@ describe("hardening, on every platform: the addon refuses bad arguments from the
     assert.equal(native.readFile(fd, 0, 4, target, 0), 4);
     assert.deepEqual([...target.subarray(0, 4)], [0x61, 0x61, 0x61, 0x61]);
   });
+
+  it("openBeneath refuses paths that are not strings or hold a NUL byte (which would end the path early)", () => {
+    const base = temp.dir;
+    for (const [args, label] of [
+      [[base, "data\0/../../x", 0], "NUL in the relative path"],
+      [[`${base}\0`, "data", 0], "NUL in the base"],
+      [[base, 7, 0], "a number as the path"],
+      [[undefined, "data", 0], "no base"],
+      [[base, "data", "0"], "flags as a string"],
+    ] as Array<[unknown[], string]>) {
+      assert.equal(errorName((native.openBeneath as (...a: unknown[]) => number)(...args)), "EINVAL", label);
+    }
+  });
+});
+
+describeOnLinux("hardening: openBeneath keeps every walk inside its folder (openat2 RESOLVE_BENEATH)", "openat2 (Linux 5.6)", () => {
+  let temp: ReturnType<typeof tempDir>;
+  let base: string;
+  const opened: number[] = [];
+  const open = (relative: string, flags = fs.constants.O_RDONLY) => {
+    const status = native.openBeneath(base, relative, flags);
+    if (status >= 0) opened.push(status);
+    return status;
+  };
+  const outcome = (status: number) => (status < 0 ? getSystemErrorName(status) : "fd");
+  beforeEach(() => {
+    temp = tempDir("beneath");
+    base = temp.file("base");
+    fs.mkdirSync(path.join(base, "sub"), { recursive: true });
+    fs.writeFileSync(path.join(base, "sub", "in.txt"), "inside");
+    fs.writeFileSync(temp.file("secret"), "secret");
+    fs.symlinkSync("sub/in.txt", path.join(base, "relative-in"));
+    fs.symlinkSync("../secret", path.join(base, "relative-out"));
+    fs.symlinkSync(temp.file("secret"), path.join(base, "absolute-out"));
+    fs.symlinkSync(path.join(base, "sub", "in.txt"), path.join(base, "absolute-in"));
+    fs.symlinkSync("/proc/self/cwd", path.join(base, "proc-link"));
+  });
+  afterEach(() => {
+    for (const fd of opened.splice(0)) fs.closeSync(fd);
+    temp.remove();
+  });
+
+  it("opens what lies inside, through relative links too, and the descriptor is that file", () => {
+    for (const relative of ["sub/in.txt", "relative-in", "sub/../sub/in.txt"]) {
+      const fd = open(relative);
+      assert.equal(outcome(fd), "fd", relative);
+      assert.equal(fs.readFileSync(fd, "utf8"), "inside", relative);
+    }
+  });
+
+  it("refuses every way out with EXDEV, also absolute links that point back inside (the caller walks those itself)", () => {
+    for (const relative of ["../secret", "sub/../../secret", "relative-out", "absolute-out", "absolute-in", "/etc/hostname"]) {
+      assert.equal(outcome(open(relative)), "EXDEV", relative);
+    }
+    assert.equal(outcome(open("proc-link/x")), "EXDEV", "an absolute link to /proc");
+  });
+
+  it("creates inside, never through a link in the last place, and never outside", () => {
+    const create = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
+    assert.equal(outcome(open("sub/new.bin", create)), "fd");
+    assert.equal(fs.existsSync(path.join(base, "sub", "new.bin")), true);
+    assert.equal(outcome(open("relative-in", create)), "ELOOP", "a link in the last place");
+    assert.equal(outcome(open("../made-outside", create)), "EXDEV");
+    assert.equal(outcome(open("missing/x", create)), "ENOENT");
+    assert.deepEqual(fs.readdirSync(temp.dir).sort(), ["base", "secret"], "nothing was made outside");
+  });
 });
