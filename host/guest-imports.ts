@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { Mode, platformCode } from "./core.js";
-import { MmapError, fromFsError, osError } from "./errors.js";
+import { MmapError, fromFsError, osError, osErrorNamed } from "./errors.js";
 import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
 import { pageSize } from "./memory-mapped-file.js";
 import { fileInfo, native } from "./native.js";
@@ -76,6 +76,9 @@ interface OpenFile {
 interface ResolvedGrant {
   realHost: string;
   access: "ro" | "rw";
+  /** What realHost named when the grant was made: a folder put in its place is not it. */
+  device: bigint;
+  inode: bigint;
 }
 
 let guestCoreModule: WebAssembly.Module | undefined;
@@ -87,6 +90,7 @@ const MAX_GRANTS = 64; // the guest core's table holds this many
 const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const O_NONBLOCK = fs.constants.O_NONBLOCK ?? 0; // a FIFO must not block the open
 const O_PATH = 0o10000000; // Linux's value on the platforms Node supports; fs.constants lacks it
+const PATH_MAX = 4096; // Linux's longest path, with its NUL
 
 export function createMmapImports(options: MmapImportsOptions = {}): MmapImports {
   guestCoreModule ??= new WebAssembly.Module(fs.readFileSync(guestCoreWasmPath));
@@ -174,8 +178,8 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
       const grant = grants[grantIndex]!;
       const relative = Buffer.from(core.memory.buffer, relPtr >>> 0, relLen >>> 0).toString("utf8");
       const opened = create
-        ? createBeneath(grant.realHost, relative, size)
-        : openBeneath(grant.realHost, relative, mode === Mode.rw);
+        ? createBeneath(grant, relative, size)
+        : openBeneath(grant, relative, mode === Mode.rw);
       if (typeof opened === "string") return constant(opened);
       files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined };
       return opened.size;
@@ -295,10 +299,11 @@ function resolveGrant(grant: MmapGrant): ResolvedGrant {
   }
   try {
     const realHost = fs.realpathSync.native(grant.host);
-    if (!fs.statSync(realHost).isDirectory()) {
+    const about = fs.statSync(realHost, { bigint: true });
+    if (!about.isDirectory()) {
       throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant host path is not a directory: ${grant.host}`);
     }
-    return { realHost, access };
+    return { realHost, access, device: about.dev, inode: about.ino };
   } catch (error) {
     throw fromFsError(error, grant.host);
   }
@@ -320,31 +325,47 @@ function isBeneath(base: string, candidate: string): boolean {
 /**
  * Failures of native.openBeneath that are no verdict on the path, only on the way of
  * opening it: the path needs what RESOLVE_BENEATH refuses (an absolute link, a way out
- * and back in), a rename raced the walk, or the kernel (or a seccomp filter) has no openat2.
+ * and back in), the grant's path names another folder now (the walk by hand refuses
+ * what lies outside the path), a rename raced the walk, or the kernel (or a seccomp
+ * filter) has no openat2.
  * Links are also refused there when they are /proc's or too many; the walk by hand
  * decides those too.
  */
 const RESOLVE_BY_HAND = new Set(["EXDEV", "EAGAIN", "ENOSYS", "EPERM", "E2BIG", "EINVAL", "ELOOP"]);
 
 /**
- * Opens `relative` inside `base` in one system call that the kernel keeps inside it
- * (Linux openat2 with RESOLVE_BENEATH); undefined where that cannot decide, and the path
- * is then resolved by hand. `create` opens are left with ELOOP: for them it means a link
- * in the last place, which O_NOFOLLOW refuses.
+ * Opens `relative` inside the grant's folder in one system call that the kernel keeps
+ * inside it (Linux openat2 with RESOLVE_BENEATH); undefined where that cannot decide, and
+ * the path is then resolved by hand. `create` opens are left with ELOOP: for them it
+ * means a link in the last place, which O_NOFOLLOW refuses.
  */
-function openedBeneath(base: string, relative: string, flags: number): number | undefined {
+function openedBeneath(grant: ResolvedGrant, relative: string, flags: number): number | undefined {
+  const base = grant.realHost;
   if (!relative) return undefined;
-  const fd = native.openBeneath(base, relative, flags);
+  const fd = native.openBeneath(base, grant.device, grant.inode, relative, flags);
   if (fd >= 0) return fd;
   const name = getSystemErrorName(fd);
   if (RESOLVE_BY_HAND.has(name) && !(name === "ELOOP" && (flags & fs.constants.O_CREAT) !== 0)) return undefined;
   throw osError(fd, "openat2", path.join(base, relative));
 }
 
+/**
+ * Throws ENAMETOOLONG for a host path longer than the system names (the guest's path fits
+ * its 4096 bytes, but the grant's folder comes on top). openat2 walks only `relative`
+ * and would open or create the file, but no check by its whole path could follow.
+ */
+function refuseOverlongPath(base: string, relative: string): void {
+  if (Buffer.byteLength(base) + 1 + Buffer.byteLength(relative) >= PATH_MAX) {
+    throw osErrorNamed("ENAMETOOLONG", "open", `${base}${path.sep}${relative.slice(0, 64)}...`);
+  }
+}
+
 /** Opens `relative` under `base` following links that stay inside; refuses what lies outside. */
-function openBeneath(base: string, relative: string, writable: boolean): Opened | Refusal {
+function openBeneath(grant: ResolvedGrant, relative: string, writable: boolean): Opened | Refusal {
+  const base = grant.realHost;
+  refuseOverlongPath(base, relative);
   const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NONBLOCK;
-  const confined = openedBeneath(base, relative, flags);
+  const confined = openedBeneath(grant, relative, flags);
   if (confined !== undefined) return checkedDescriptor(base, confined, true);
   const real = fs.realpathSync.native(relative ? path.join(base, relative) : base);
   if (!isBeneath(base, real)) return "FAIL_OUTSIDE_GRANT";
@@ -352,11 +373,13 @@ function openBeneath(base: string, relative: string, writable: boolean): Opened 
 }
 
 /** Creates (or truncates) `relative` under `base` with `size` bytes; its folder must exist. */
-function createBeneath(base: string, relative: string, size: number): Opened | Refusal {
+function createBeneath(grant: ResolvedGrant, relative: string, size: number): Opened | Refusal {
+  const base = grant.realHost;
   if (!relative) return "FAIL_EISDIR";
+  refuseOverlongPath(base, relative);
   // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
-  let created = openedBeneath(base, relative, flags);
+  let created = openedBeneath(grant, relative, flags);
   if (created === undefined) {
     const target = path.join(base, relative);
     const parent = fs.realpathSync.native(path.dirname(target));

@@ -8,9 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __linux__
-#include <linux/openat2.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
+#if __has_include(<linux/openat2.h>)  // kernel headers of Linux 5.6 and later
+#include <linux/openat2.h>
+#define MMAP_WASI_HAVE_OPENAT2 1
+#endif
 #endif
 
 #include <atomic>
@@ -183,16 +186,25 @@ Status GetFilesystemType(int fd, uint64_t* type) {
   return 0;
 }
 
-Status OpenBeneath(const char* base, const char* relative, int flags, int* fd) {
-#if defined(__linux__) && defined(SYS_openat2)
+Status OpenBeneath(const char* base, FolderId expected, const char* relative, int flags, int* fd) {
+#if defined(MMAP_WASI_HAVE_OPENAT2) && defined(SYS_openat2)
   // O_PATH: the folder is only named, so one that may be searched but not listed works.
   const int folder = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (folder < 0) return LastError();
+  // `base` is a path, so it may now name another folder (or lead through a link): walking
+  // beneath that one would keep the guest inside the wrong folder.
+  struct stat about;
+  if (fstat(folder, &about) != 0 || static_cast<uint64_t>(about.st_dev) != expected.device ||
+      static_cast<uint64_t>(about.st_ino) != expected.inode) {
+    close(folder);
+    return -EXDEV;
+  }
   struct open_how how;
   memset(&how, 0, sizeof how);  // openat2 refuses unknown (nonzero) fields
   how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
   how.mode = (flags & O_CREAT) != 0 ? 0666 : 0;  // openat2 refuses a mode without O_CREAT
-  // NO_MAGICLINKS: /proc's links to open files jump anywhere; BENEATH would not stop them.
+  // NO_MAGICLINKS: /proc's links to open files jump anywhere; BENEATH alone stops them
+  // today, but its man page says that may change.
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   long opened;
   do {
@@ -204,7 +216,7 @@ Status OpenBeneath(const char* base, const char* relative, int flags, int* fd) {
   *fd = static_cast<int>(opened);
   return 0;
 #else
-  (void)base, (void)relative, (void)flags, (void)fd;
+  (void)base, (void)expected, (void)relative, (void)flags, (void)fd;
   return -ENOSYS;
 #endif
 }

@@ -38,11 +38,17 @@ function probe(grants: Parameters<typeof createMmapImports>[0]) {
     const errno = g.open!(0x1000 as never, bytes.length as never, mode as never, 0x100 as never);
     return [errno, new DataView(g.memory.buffer).getUint32(0x100, true)];
   };
+  const create = (guestPath: string, size: bigint): [number, number] => {
+    const bytes = Buffer.from(guestPath);
+    new Uint8Array(g.memory.buffer).set(bytes, 0x1000);
+    const errno = g.create!(0x1000 as never, bytes.length as never, size as never, 0x100 as never);
+    return [errno, new DataView(g.memory.buffer).getUint32(0x100, true)];
+  };
   const read = (handle: number, offset: bigint, len: number): [number, string] => {
     const errno = g.read!(handle as never, offset as never, 0x10000 as never, len as never);
     return [errno, Buffer.from(new Uint8Array(g.memory.buffer, 0x10000, len)).toString("latin1")];
   };
-  return { g, mmap, open, read };
+  return { g, mmap, open, create, read };
 }
 
 const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nomem: 48, notcapable: 76 };
@@ -371,6 +377,20 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       guest.mmap.close();
     });
 
+    it("a guest path that fits, beneath a grant whose folder makes the host path too long, gets an errno and makes no file", () => {
+      // The grant's folder alone takes most of the 4096 bytes a host path may have.
+      const deep = path.join(data, ...new Array(16).fill("d".repeat(240)));
+      fs.mkdirSync(deep, { recursive: true });
+      const name = "n".repeat(250);
+      assert.ok(Buffer.byteLength(deep) + 1 + name.length >= 4096, "the host path must be too long");
+      const guest = probe({ grants: [{ guest: "/deep", host: deep, access: "rw" }] });
+      const [errno] = guest.create(`/deep/${name}`, 1n);
+      assert.equal(errno, E.inval);
+      assert.equal(errno, guest.open(`/deep/${name}`, 0)[0], "open and create say the same");
+      assert.deepEqual(fs.readdirSync(deep), [], "no file was made");
+      guest.mmap.close();
+    });
+
     it("hard links are refused: another name of the file may lie outside the grant", () => {
       fs.linkSync(path.join(outside, "secret"), path.join(data, "hard"));
       const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
@@ -642,14 +662,19 @@ describe("hardening, on every platform: the addon refuses bad arguments from the
     assert.deepEqual([...target.subarray(0, 4)], [0x61, 0x61, 0x61, 0x61]);
   });
 
-  it("openBeneath refuses paths that are not strings or hold a NUL byte (which would end the path early)", () => {
+  it("openBeneath refuses paths that are not strings or hold a NUL byte, and identities that are not 64-bit BigInts", () => {
     const base = temp.dir;
+    const { dev, ino } = fs.statSync(base, { bigint: true });
     for (const [args, label] of [
-      [[base, "data\0/../../x", 0], "NUL in the relative path"],
-      [[`${base}\0`, "data", 0], "NUL in the base"],
-      [[base, 7, 0], "a number as the path"],
-      [[undefined, "data", 0], "no base"],
-      [[base, "data", "0"], "flags as a string"],
+      [[base, dev, ino, "data\0/../../x", 0], "NUL in the relative path"],
+      [[`${base}\0`, dev, ino, "data", 0], "NUL in the base"],
+      [[base, dev, ino, 7, 0], "a number as the path"],
+      [[undefined, dev, ino, "data", 0], "no base"],
+      [[base, dev, ino, "data", "0"], "flags as a string"],
+      [[base, Number(dev), ino, "data", 0], "the device as a number"],
+      [[base, dev, -1n, "data", 0], "a negative inode"],
+      [[base, dev, 2n ** 64n, "data", 0], "an inode above 64 bits"],
+      [[base, dev, ino, "data"], "too few arguments"],
     ] as Array<[unknown[], string]>) {
       assert.equal(errorName((native.openBeneath as (...a: unknown[]) => number)(...args)), "EINVAL", label);
     }
@@ -660,13 +685,15 @@ describeOnLinux("hardening: openBeneath keeps every walk inside its folder (open
   let temp: ReturnType<typeof tempDir>;
   let base: string;
   const opened: number[] = [];
-  const open = (relative: string, flags = fs.constants.O_RDONLY) => {
-    const status = native.openBeneath(base, relative, flags);
+  const openIn = (folder: string, relative: string, flags = fs.constants.O_RDONLY) => {
+    const { dev, ino } = fs.statSync(folder, { bigint: true });
+    const status = native.openBeneath(folder, dev, ino, relative, flags);
     if (status >= 0) opened.push(status);
     return status;
   };
+  const open = (relative: string, flags = fs.constants.O_RDONLY) => openIn(base, relative, flags);
   const outcome = (status: number) => (status < 0 ? getSystemErrorName(status) : "fd");
-  beforeEach(() => {
+  beforeEach(function () {
     temp = tempDir("beneath");
     base = temp.file("base");
     fs.mkdirSync(path.join(base, "sub"), { recursive: true });
@@ -676,7 +703,8 @@ describeOnLinux("hardening: openBeneath keeps every walk inside its folder (open
     fs.symlinkSync("../secret", path.join(base, "relative-out"));
     fs.symlinkSync(temp.file("secret"), path.join(base, "absolute-out"));
     fs.symlinkSync(path.join(base, "sub", "in.txt"), path.join(base, "absolute-in"));
-    fs.symlinkSync("/proc/self/cwd", path.join(base, "proc-link"));
+    const probe = outcome(open("sub/in.txt"));
+    if (probe === "ENOSYS" || probe === "EPERM") missingPrerequisite(this, `openat2 is not available here (${probe})`);
   });
   afterEach(() => {
     for (const fd of opened.splice(0)) fs.closeSync(fd);
@@ -695,7 +723,28 @@ describeOnLinux("hardening: openBeneath keeps every walk inside its folder (open
     for (const relative of ["../secret", "sub/../../secret", "relative-out", "absolute-out", "absolute-in", "/etc/hostname"]) {
       assert.equal(outcome(open(relative)), "EXDEV", relative);
     }
-    assert.equal(outcome(open("proc-link/x")), "EXDEV", "an absolute link to /proc");
+  });
+
+  it("never follows /proc's links to open files (RESOLVE_NO_MAGICLINKS: ELOOP)", () => {
+    const fd = fs.openSync(temp.file("secret"), "r");
+    try {
+      assert.equal(outcome(openIn("/proc/self", `fd/${fd}`)), "ELOOP");
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
+
+  it("walks only the folder it was given: the same path naming another folder (or a link) is EXDEV", () => {
+    const { dev, ino } = fs.statSync(base, { bigint: true });
+    fs.renameSync(base, temp.file("moved"));
+    fs.mkdirSync(temp.file("other"));
+    fs.writeFileSync(temp.file("other/in.txt"), "other");
+    fs.symlinkSync(temp.file("other"), base);
+    assert.equal(outcome(native.openBeneath(base, dev, ino, "in.txt", fs.constants.O_RDONLY)), "EXDEV", "a link in its place");
+    fs.unlinkSync(base);
+    fs.renameSync(temp.file("other"), base);
+    assert.equal(outcome(native.openBeneath(base, dev, ino, "in.txt", fs.constants.O_RDONLY)), "EXDEV", "another folder in its place");
+    assert.equal(outcome(native.openBeneath(base, dev, ino + 1n, "in.txt", fs.constants.O_RDONLY)), "EXDEV", "another identity");
   });
 
   it("creates inside, never through a link in the last place, and never outside", () => {
