@@ -76,9 +76,6 @@ interface OpenFile {
 interface ResolvedGrant {
   realHost: string;
   access: "ro" | "rw";
-  /** What realHost named when the grant was made: a folder put in its place is not it. */
-  device: bigint;
-  inode: bigint;
 }
 
 let guestCoreModule: WebAssembly.Module | undefined;
@@ -178,8 +175,8 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
       const grant = grants[grantIndex]!;
       const relative = Buffer.from(core.memory.buffer, relPtr >>> 0, relLen >>> 0).toString("utf8");
       const opened = create
-        ? createBeneath(grant, relative, size)
-        : openBeneath(grant, relative, mode === Mode.rw);
+        ? createBeneath(grant.realHost, relative, size)
+        : openBeneath(grant.realHost, relative, mode === Mode.rw);
       if (typeof opened === "string") return constant(opened);
       files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined };
       return opened.size;
@@ -299,11 +296,10 @@ function resolveGrant(grant: MmapGrant): ResolvedGrant {
   }
   try {
     const realHost = fs.realpathSync.native(grant.host);
-    const about = fs.statSync(realHost, { bigint: true });
-    if (!about.isDirectory()) {
+    if (!fs.statSync(realHost).isDirectory()) {
       throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `grant host path is not a directory: ${grant.host}`);
     }
-    return { realHost, access, device: about.dev, inode: about.ino };
+    return { realHost, access };
   } catch (error) {
     throw fromFsError(error, grant.host);
   }
@@ -325,24 +321,23 @@ function isBeneath(base: string, candidate: string): boolean {
 /**
  * Failures of native.openBeneath that are no verdict on the path, only on the way of
  * opening it: the path needs what RESOLVE_BENEATH refuses (an absolute link, a way out
- * and back in), the grant's path names another folder now (the walk by hand refuses
- * what lies outside the path), a rename raced the walk, or the kernel (or a seccomp
- * filter) has no openat2.
+ * and back in), the grant's own path leads through a link now (it was swapped: the walk
+ * by hand refuses what lies outside that path), a rename raced the walk, or the kernel
+ * (or a seccomp filter) has no openat2.
  * Links are also refused there when they are /proc's or too many; the walk by hand
  * decides those too.
  */
 const RESOLVE_BY_HAND = new Set(["EXDEV", "EAGAIN", "ENOSYS", "EPERM", "E2BIG", "EINVAL", "ELOOP"]);
 
 /**
- * Opens `relative` inside the grant's folder in one system call that the kernel keeps
- * inside it (Linux openat2 with RESOLVE_BENEATH); undefined where that cannot decide, and
- * the path is then resolved by hand. `create` opens are left with ELOOP: for them it
- * means a link in the last place, which O_NOFOLLOW refuses.
+ * Opens `relative` inside the grant's folder `base` in one system call that the kernel
+ * keeps inside it (Linux openat2 with RESOLVE_BENEATH); undefined where that cannot
+ * decide, and the path is then resolved by hand. `create` opens are left with ELOOP:
+ * for them it means a link in the last place, which O_NOFOLLOW refuses.
  */
-function openedBeneath(grant: ResolvedGrant, relative: string, flags: number): number | undefined {
-  const base = grant.realHost;
+function openedBeneath(base: string, relative: string, flags: number): number | undefined {
   if (!relative) return undefined;
-  const fd = native.openBeneath(base, grant.device, grant.inode, relative, flags);
+  const fd = native.openBeneath(base, relative, flags);
   if (fd >= 0) return fd;
   const name = getSystemErrorName(fd);
   if (RESOLVE_BY_HAND.has(name) && !(name === "ELOOP" && (flags & fs.constants.O_CREAT) !== 0)) return undefined;
@@ -355,17 +350,16 @@ function openedBeneath(grant: ResolvedGrant, relative: string, flags: number): n
  * and would open or create the file, but no check by its whole path could follow.
  */
 function refuseOverlongPath(base: string, relative: string): void {
-  if (Buffer.byteLength(base) + 1 + Buffer.byteLength(relative) >= PATH_MAX) {
+  if (process.platform === "linux" && Buffer.byteLength(base) + 1 + Buffer.byteLength(relative) >= PATH_MAX) {
     throw osErrorNamed("ENAMETOOLONG", "open", `${base}${path.sep}${relative.slice(0, 64)}...`);
   }
 }
 
 /** Opens `relative` under `base` following links that stay inside; refuses what lies outside. */
-function openBeneath(grant: ResolvedGrant, relative: string, writable: boolean): Opened | Refusal {
-  const base = grant.realHost;
+function openBeneath(base: string, relative: string, writable: boolean): Opened | Refusal {
   refuseOverlongPath(base, relative);
   const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NONBLOCK;
-  const confined = openedBeneath(grant, relative, flags);
+  const confined = openedBeneath(base, relative, flags);
   if (confined !== undefined) return checkedDescriptor(base, confined, true);
   const real = fs.realpathSync.native(relative ? path.join(base, relative) : base);
   if (!isBeneath(base, real)) return "FAIL_OUTSIDE_GRANT";
@@ -373,13 +367,12 @@ function openBeneath(grant: ResolvedGrant, relative: string, writable: boolean):
 }
 
 /** Creates (or truncates) `relative` under `base` with `size` bytes; its folder must exist. */
-function createBeneath(grant: ResolvedGrant, relative: string, size: number): Opened | Refusal {
-  const base = grant.realHost;
+function createBeneath(base: string, relative: string, size: number): Opened | Refusal {
   if (!relative) return "FAIL_EISDIR";
   refuseOverlongPath(base, relative);
   // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
-  let created = openedBeneath(grant, relative, flags);
+  let created = openedBeneath(base, relative, flags);
   if (created === undefined) {
     const target = path.join(base, relative);
     const parent = fs.realpathSync.native(path.dirname(target));

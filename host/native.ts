@@ -26,9 +26,9 @@ export interface NativeAddon {
   /**
    * Linux: opens `relative` inside the folder `base` with openat2(RESOLVE_BENEATH), so no
    * `..` or link can lead out: a descriptor, or a failure (EXDEV: the path needs what that
-   * refuses, or `base` is no longer the folder `device`/`inode`; ENOSYS: no such open here).
+   * refuses, or `base` itself now leads through a link; ENOSYS: no such open here).
    */
-  openBeneath(base: string, device: bigint, inode: bigint, relative: string, flags: number): number;
+  openBeneath(base: string, relative: string, flags: number): number;
   /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
   filesystemType(fd: number): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */

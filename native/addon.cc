@@ -186,27 +186,16 @@ bool PathArg(const Napi::Value& value, std::string* path) {
   return path->find('\0') == std::string::npos;
 }
 
-// A BigInt argument that fits in 64 bits unsigned.
-bool Uint64Arg(const Napi::Value& value, uint64_t* out) {
-  if (!value.IsBigInt()) return false;
-  bool lossless = false;
-  *out = value.As<Napi::BigInt>().Uint64Value(&lossless);
-  return lossless;
-}
-
-// openBeneath(base, device, inode, relative, flags) -> fd (>= 0) | status. See platform.h;
-// device and inode (BigInts) are the identity `base` must still have.
+// openBeneath(base, relative, flags) -> fd (>= 0) | status. See platform.h.
 Napi::Value OpenBeneathCall(const Napi::CallbackInfo& info) {
   std::string base, relative;
-  FolderId expected{};
-  if (!PathArg(info[0], &base) || !Uint64Arg(info[1], &expected.device) || !Uint64Arg(info[2], &expected.inode) ||
-      !PathArg(info[3], &relative) || !info[4].IsNumber()) {
+  if (!PathArg(info[0], &base) || !PathArg(info[1], &relative) || !info[2].IsNumber()) {
     return Result(info.Env(), UV_EINVAL);
   }
   int fd = -1;
   // SAFETY: both paths are NUL-terminated strings that live until the call returns; the
   // kernel reads them and writes nothing of ours but the descriptor.
-  const Status status = OpenBeneath(base.c_str(), expected, relative.c_str(), info[4].As<Napi::Number>().Int32Value(), &fd);
+  const Status status = OpenBeneath(base.c_str(), relative.c_str(), info[2].As<Napi::Number>().Int32Value(), &fd);
   return Result(info.Env(), status != 0 ? status : fd);
 }
 

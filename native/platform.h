@@ -64,21 +64,15 @@ Status GetFileInfo(int fd, FileInfo* info);
 // path that may have changed since it was opened.
 Status GetFilesystemType(int fd, uint64_t* type);
 
-// A folder's identity, which stays the same across renames and is never another's.
-struct FolderId {
-  uint64_t device;
-  uint64_t inode;
-};
-
 // Opens `relative` (open(2) `flags`; a created file gets mode 0666 less the umask) inside
 // the folder `base` so that nothing can lead out of it: Linux's openat2 with
 // RESOLVE_BENEATH refuses every `..`, link or mount that would leave `base`, also one
-// swapped in while the path is walked. Sets `fd` (close-on-exec). UV_EXDEV where the
-// path needs what RESOLVE_BENEATH refuses (an absolute link, or a way out and back in),
-// and where `base` is no longer the folder `expected` (swapped for a link or another
-// folder); UV_ENOSYS where the platform or kernel has no such open. Callers then resolve
-// the path themselves.
-Status OpenBeneath(const char* base, FolderId expected, const char* relative, int flags, int* fd);
+// swapped in while the path is walked. `base` is a resolved path, so a link on it means
+// it was swapped since: it is not followed. Sets `fd` (close-on-exec). UV_EXDEV where the
+// path needs what RESOLVE_BENEATH refuses (an absolute link, or a way out and back in)
+// and where `base` leads through a link; UV_ENOSYS where the platform or kernel has no
+// such open. Callers then resolve the path themselves.
+Status OpenBeneath(const char* base, const char* relative, int flags, int* fd);
 
 // Maps `length` bytes of the open file `fd` from `offset` (a multiple of the allocation
 // granularity). rw is shared with the file; ro and cow are private and writable, so a

@@ -186,37 +186,38 @@ Status GetFilesystemType(int fd, uint64_t* type) {
   return 0;
 }
 
-Status OpenBeneath(const char* base, FolderId expected, const char* relative, int flags, int* fd) {
 #if defined(MMAP_WASI_HAVE_OPENAT2) && defined(SYS_openat2)
-  // O_PATH: the folder is only named, so one that may be searched but not listed works.
-  const int folder = open(base, O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (folder < 0) return LastError();
-  // `base` is a path, so it may now name another folder (or lead through a link): walking
-  // beneath that one would keep the guest inside the wrong folder.
-  struct stat about;
-  if (fstat(folder, &about) != 0 || static_cast<uint64_t>(about.st_dev) != expected.device ||
-      static_cast<uint64_t>(about.st_ino) != expected.inode) {
-    close(folder);
-    return -EXDEV;
-  }
+int OpenAt2(int folder, const char* path, uint64_t flags, uint64_t resolve) {
   struct open_how how;
   memset(&how, 0, sizeof how);  // openat2 refuses unknown (nonzero) fields
-  how.flags = static_cast<uint64_t>(flags) | O_CLOEXEC;
+  how.flags = flags | O_CLOEXEC;
   how.mode = (flags & O_CREAT) != 0 ? 0666 : 0;  // openat2 refuses a mode without O_CREAT
-  // NO_MAGICLINKS: /proc's links to open files jump anywhere; BENEATH alone stops them
-  // today, but its man page says that may change.
-  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+  how.resolve = resolve;
   long opened;
   do {
-    opened = syscall(SYS_openat2, folder, relative, &how, sizeof how);
+    opened = syscall(SYS_openat2, folder, path, &how, sizeof how);
   } while (opened < 0 && errno == EINTR);
+  return static_cast<int>(opened);
+}
+#endif
+
+Status OpenBeneath(const char* base, const char* relative, int flags, int* fd) {
+#if defined(MMAP_WASI_HAVE_OPENAT2) && defined(SYS_openat2)
+  // O_PATH: the folder is only named, so one that may be searched but not listed works.
+  // NO_SYMLINKS: `base` had none when it was resolved; one there now was swapped in, and
+  // walking beneath wherever it leads would keep the guest inside the wrong folder.
+  const int folder = OpenAt2(AT_FDCWD, base, O_PATH | O_DIRECTORY, RESOLVE_NO_SYMLINKS);
+  if (folder < 0) return errno == ELOOP ? -EXDEV : LastError();
+  // NO_MAGICLINKS: /proc's links to open files jump anywhere; BENEATH alone stops them
+  // today, but its man page says that may change.
+  const int opened = OpenAt2(folder, relative, static_cast<uint64_t>(flags), RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
   const Status status = opened < 0 ? LastError() : 0;
   close(folder);
   if (status != 0) return status;
-  *fd = static_cast<int>(opened);
+  *fd = opened;
   return 0;
 #else
-  (void)base, (void)expected, (void)relative, (void)flags, (void)fd;
+  (void)base, (void)relative, (void)flags, (void)fd;
   return -ENOSYS;
 #endif
 }

@@ -15,7 +15,7 @@ size_t PageSize() { return 4096; }
 Status GetFileInfo(int, FileInfo*) { return kNotSupported; }
 Status GetFilesystemType(int, uint64_t*) { return kNotSupported; }
 Status ReadAt(int, uint64_t, void*, size_t, size_t*) { return kNotSupported; }
-Status OpenBeneath(const char*, FolderId, const char*, int, int*) { return kNotSupported; }
+Status OpenBeneath(const char*, const char*, int, int*) { return kNotSupported; }
 Status MapFile(int, uint64_t, size_t, Mode, void**) { return kNotSupported; }
 Status UnmapFile(void*, size_t) { return kNotSupported; }
 Status SyncRange(void*, size_t, int) { return kNotSupported; }

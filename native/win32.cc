@@ -122,7 +122,7 @@ Status GetFilesystemType(int fd, uint64_t* type) {
 }
 
 // Windows has no open that keeps a path beneath a folder: the caller resolves it.
-Status OpenBeneath(const char*, FolderId, const char*, int, int*) { return UV_ENOSYS; }
+Status OpenBeneath(const char*, const char*, int, int*) { return UV_ENOSYS; }
 
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address) {
   // MapViewOfFile maps to the end of the section for length 0; mmap refuses it.
