@@ -400,6 +400,14 @@ function createBeneath(base: string, relative: string, size: number): Opened | R
   return opened;
 }
 
+function isLink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Linux: the link that names what an open descriptor is; reading it gives its real path. */
 function descriptorPath(fd: number): string {
   return `/proc/self/fd/${fd}`;
@@ -423,9 +431,10 @@ function createIn(base: string, parent: string, name: string, flags: number): nu
     // O_PATH: a folder the process may write to but not list can still be named this way.
     folder = fs.openSync(parent, O_PATH | fs.constants.O_DIRECTORY | O_NOFOLLOW);
   } catch (error) {
-    // The checked folder is now a link (or no folder at all): it was swapped.
+    // The checked folder is now a link: it was swapped. A file that was always there
+    // instead of a folder is only a missing folder (ENOTDIR, as openat2 says too).
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOTDIR" || code === "ELOOP") return "FAIL_OUTSIDE_GRANT";
+    if (code === "ELOOP" || (code === "ENOTDIR" && isLink(parent))) return "FAIL_OUTSIDE_GRANT";
     throw error;
   }
   try {

@@ -66,7 +66,7 @@ Status GetFilesystemType(int fd, uint64_t* type);
 
 // Opens `relative` (open(2) `flags`; a created file gets mode 0666 less the umask) inside
 // the folder `base` so that nothing can lead out of it: Linux's openat2 with
-// RESOLVE_BENEATH refuses every `..`, link or mount that would leave `base`, also one
+// RESOLVE_BENEATH refuses every `..` or link that would leave `base`, also one
 // swapped in while the path is walked. `base` is a resolved path, so a link on it means
 // it was swapped since: it is not followed. Sets `fd` (close-on-exec). UV_EXDEV where the
 // path needs what RESOLVE_BENEATH refuses (an absolute link, or a way out and back in)

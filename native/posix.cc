@@ -187,6 +187,8 @@ Status GetFilesystemType(int fd, uint64_t* type) {
 }
 
 #if defined(MMAP_WASI_HAVE_OPENAT2) && defined(SYS_openat2)
+namespace {
+
 int OpenAt2(int folder, const char* path, uint64_t flags, uint64_t resolve) {
   struct open_how how;
   memset(&how, 0, sizeof how);  // openat2 refuses unknown (nonzero) fields
@@ -199,6 +201,8 @@ int OpenAt2(int folder, const char* path, uint64_t flags, uint64_t resolve) {
   } while (opened < 0 && errno == EINTR);
   return static_cast<int>(opened);
 }
+
+}  // namespace
 #endif
 
 Status OpenBeneath(const char* base, const char* relative, int flags, int* fd) {

@@ -3,13 +3,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { getSystemErrorMap } from "node:util";
 import { createMmapImports, type MmapImportsOptions } from "../build/lib/index.js";
-import { native } from "../build/lib/native.js";
-import { KiB, MiB, tempDir } from "./helpers.js";
-
-/** The addon's status for "no such call here", whatever the platform numbers it. */
-const ENOSYS = [...getSystemErrorMap()].find(([, [name]]) => name === "ENOSYS")![0];
+import { KiB, MiB, openWays, openingWay, tempDir } from "./helpers.js";
 
 const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
 
@@ -348,23 +343,9 @@ describe("guest ABI: every function through a real guest", function () {
       assert.equal(guest.g.resize(rw, max), E.inval, "a length beyond 2^53 - 1 cannot be a file's");
     });
 
-    // On Linux 5.6+ most opens are one openat2 that the kernel keeps inside the grant; the
-    // rest, and every open on other systems and older kernels, are resolved by hand. Both
-    // ways must give the same answers, so the checks run both ways here.
-    const ways = [
-      { way: "openat2 where the kernel has it", stub: false },
-      { way: "every path resolved by hand (as without openat2)", stub: true },
-    ];
-    for (const { way, stub } of ways) {
-      it(`notcapable: the sandbox, ${way}`, () => {
-        const openBeneath = native.openBeneath;
-        if (stub) native.openBeneath = () => ENOSYS;
-        try {
-          sandboxChecks();
-        } finally {
-          native.openBeneath = openBeneath;
-        }
-      });
+    // Both ways a guest's open can go must give the same answers.
+    for (const { way, byHand } of openWays) {
+      it(`notcapable: the sandbox, ${way}`, () => openingWay(byHand, sandboxChecks));
     }
 
     function sandboxChecks() {
@@ -394,6 +375,8 @@ describe("guest ABI: every function through a real guest", function () {
       fs.symlinkSync(outside, path.join(out, "dirlink"));
       assert.equal(guest.create("/out/dirlink/x", 1n)[0], E.notcapable);
       assert.equal(guest.open("/out/dirlink/secret", 1)[0], E.notcapable);
+      fs.writeFileSync(path.join(out, "plain"), "");
+      assert.equal(guest.create("/out/plain/x", 1n)[0], E.noent, "a file where the folder should be");
       fs.symlinkSync(out, path.join(out, "self"));
       const [made, handle] = guest.create("/out/self/made", 3n);
       assert.equal(made, E.success, "create through an absolute link to a folder inside");

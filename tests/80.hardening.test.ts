@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmapImports } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
-import { MiB, describeOnLinux, mapsLineCount, missingPrerequisite, smapsTotal, tempDir } from "./helpers.js";
+import { MiB, describeOnLinux, mapsLineCount, missingPrerequisite, openWays, openingWay, smapsTotal, tempDir } from "./helpers.js";
 
 const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
@@ -269,21 +269,46 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       fs.writeFileSync(path.join(outside, "secret"), "secret");
     });
 
-    it("a symbolic link swapped between check and open never yields the outside file", async () => {
-      fs.symlinkSync("real.txt", path.join(data, "swap"));
-      const flipper = spawn(process.execPath, ["-e", `
-        const fs = require("node:fs");
-        const link = ${JSON.stringify(path.join(data, "swap"))};
-        const targets = ["real.txt", ${JSON.stringify(path.join(outside, "secret"))}];
-        for (let i = 0; ; i++) {
-          try { fs.symlinkSync(targets[i % 2], link + ".new"); fs.renameSync(link + ".new", link); } catch {}
-        }`], { stdio: "ignore" });
+    /**
+     * Runs `flipper` (a Node script) in another process while `race` runs, then stops it.
+     * The race starts once the flipper says it is flipping: a slow start (under a
+     * sanitizer, say) must not leave the race to run alone.
+     */
+    async function whileFlipping<T>(flipper: string, race: () => T): Promise<T> {
+      const child = spawn(process.execPath, ["-e", `process.stdout.write("flipping\\n"); ${flipper}`], { stdio: ["ignore", "pipe", "ignore"] });
       try {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const guest = probe({ grants: [{ guest: "/data", host: data }] });
-        const outcomes = new Map<string, number>();
-        for (let i = 0; i < 3000; i++) {
-          const [errno, handle] = guest.open("/data/swap", 0);
+        await new Promise((resolve, reject) => {
+          child.stdout!.once("data", resolve);
+          child.once("exit", (code) => reject(new Error(`the flipper exited (${code}) before flipping`)));
+        });
+        return race();
+      } finally {
+        await stopped(child);
+      }
+    }
+
+    /** A script that swaps `folder` for a link to `target` and back, over and over. */
+    const folderFlipper = (folder: string, target: string) => `
+      const fs = require("node:fs");
+      const folder = ${JSON.stringify(folder)};
+      for (;;) {
+        try {
+          fs.symlinkSync(${JSON.stringify(target)}, folder + ".link");
+          fs.renameSync(folder, folder + ".real");
+          fs.renameSync(folder + ".link", folder);
+          fs.renameSync(folder, folder + ".link");
+          fs.renameSync(folder + ".real", folder);
+          fs.unlinkSync(folder + ".link");
+        } catch {}
+      }`;
+
+    /** A guest granted `data` opens `guestPath` `times` times: how often it read which first 4 bytes, or got which errno. */
+    function openOutcomes(guestPath: string, times: number): Map<string, number> {
+      const guest = probe({ grants: [{ guest: "/data", host: data }] });
+      const outcomes = new Map<string, number>();
+      try {
+        for (let i = 0; i < times; i++) {
+          const [errno, handle] = guest.open(guestPath, 0);
           let outcome = `errno ${errno}`;
           if (errno === E.success) {
             outcome = guest.read(handle, 0n, 4)[1];
@@ -291,56 +316,66 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
           }
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         }
+      } finally {
         guest.mmap.close();
+      }
+      return outcomes;
+    }
+
+    for (const { way, byHand } of openWays) {
+      it(`a symbolic link swapped between check and open never yields the outside file; ${way}`, () => openingWay(byHand, async () => {
+        fs.symlinkSync("real.txt", path.join(data, "swap"));
+        const flipper = `
+          const fs = require("node:fs");
+          const link = ${JSON.stringify(path.join(data, "swap"))};
+          const targets = ["real.txt", ${JSON.stringify(path.join(outside, "secret"))}];
+          for (let i = 0; ; i++) {
+            try { fs.symlinkSync(targets[i % 2], link + ".new"); fs.renameSync(link + ".new", link); } catch {}
+          }`;
+        const outcomes = await whileFlipping(flipper, () => openOutcomes("/data/swap", 3000));
         assert.ok(!outcomes.has("secr"), `the outside file was mapped: ${JSON.stringify([...outcomes])}`);
         assert.ok((outcomes.get("real") ?? 0) > 0, JSON.stringify([...outcomes]));
-      } finally {
-        await stopped(flipper);
-      }
-    });
+        assert.ok((outcomes.get(`errno ${E.notcapable}`) ?? 0) > 0, `no open met the link to outside: ${JSON.stringify([...outcomes])}`);
+      }));
 
-    it("a folder swapped for a link between check and create never gets a file outside the grant", async () => {
-      const folder = path.join(data, "folder");
-      fs.mkdirSync(folder);
-      // The folder on the checked path becomes a link to outside and back, over and over.
-      const flipper = spawn(process.execPath, ["-e", `
-        const fs = require("node:fs");
-        const folder = ${JSON.stringify(folder)};
-        for (;;) {
+      it(`a folder on the path swapped for a link between check and open never yields the outside file; ${way}`, () => openingWay(byHand, async () => {
+        fs.mkdirSync(path.join(data, "folder"));
+        fs.writeFileSync(path.join(data, "folder", "file"), "real");
+        fs.mkdirSync(path.join(outside, "folder"));
+        fs.writeFileSync(path.join(outside, "folder", "file"), "secret");
+        const flipper = folderFlipper(path.join(data, "folder"), path.join(outside, "folder"));
+        const outcomes = await whileFlipping(flipper, () => openOutcomes("/data/folder/file", 3000));
+        assert.ok(!outcomes.has("secr"), `the outside file was mapped: ${JSON.stringify([...outcomes])}`);
+        assert.ok((outcomes.get("real") ?? 0) > 0, JSON.stringify([...outcomes]));
+        assert.ok((outcomes.get(`errno ${E.notcapable}`) ?? 0) + (outcomes.get(`errno ${E.noent}`) ?? 0) > 0,
+          `no open met a swapped folder: ${JSON.stringify([...outcomes])}`);
+      }));
+
+      it(`a folder swapped for a link between check and create never gets a file outside the grant; ${way}`, () => openingWay(byHand, async () => {
+        const folder = path.join(data, "folder");
+        fs.mkdirSync(folder);
+        const outcomes = await whileFlipping(folderFlipper(folder, outside), () => {
+          const counts = new Map<number, number>();
+          const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
           try {
-            fs.symlinkSync(${JSON.stringify(outside)}, folder + ".link");
-            fs.renameSync(folder, folder + ".real");
-            fs.renameSync(folder + ".link", folder);
-            fs.renameSync(folder, folder + ".link");
-            fs.renameSync(folder + ".real", folder);
-            fs.unlinkSync(folder + ".link");
-          } catch {}
-        }`], { stdio: "ignore" });
-      const outcomes = new Map<number, number>();
-      try {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
-        try {
-          // A race: each run has a chance to hit the window, and 5,000 tries hit it on
-          // this machine when the check was only made by path.
-          for (let i = 0; i < 5000; i++) {
-            const name = Buffer.from(`/data/folder/f${i}`);
-            new Uint8Array(guest.g.memory.buffer).set(name, 0x1000);
-            const errno = guest.g.create!(0x1000 as never, name.length as never, 16n as never, 0x100 as never);
-            if (errno === E.success) guest.g.close!(new DataView(guest.g.memory.buffer).getUint32(0x100, true) as never);
-            outcomes.set(errno, (outcomes.get(errno) ?? 0) + 1);
+            // A race: each run has a chance to hit the window, and 5,000 tries hit it on
+            // this machine when the check was only made by path.
+            for (let i = 0; i < 5000; i++) {
+              const [errno, handle] = guest.create(`/data/folder/f${i}`, 16n);
+              if (errno === E.success) guest.g.close!(handle as never);
+              counts.set(errno, (counts.get(errno) ?? 0) + 1);
+            }
+          } finally {
+            guest.mmap.close();
           }
-        } finally {
-          guest.mmap.close();
-        }
-      } finally {
-        await stopped(flipper);
-      }
-      const seen = JSON.stringify([...outcomes]);
-      assert.deepEqual(fs.readdirSync(outside).filter((name) => name !== "secret"), [], `files created outside the grant; outcomes ${seen}`);
-      assert.ok((outcomes.get(E.success) ?? 0) > 0, `no create succeeded: ${seen}`);
-      assert.ok((outcomes.get(E.notcapable) ?? 0) + (outcomes.get(E.noent) ?? 0) > 0, `no create met a swapped folder: ${seen}`);
-    });
+          return counts;
+        });
+        const seen = JSON.stringify([...outcomes]);
+        assert.deepEqual(fs.readdirSync(outside).filter((name) => name !== "secret"), [], `files created outside the grant; outcomes ${seen}`);
+        assert.ok((outcomes.get(E.success) ?? 0) > 0, `no create succeeded: ${seen}`);
+        assert.ok((outcomes.get(E.notcapable) ?? 0) + (outcomes.get(E.noent) ?? 0) > 0, `no create met a swapped folder: ${seen}`);
+      }));
+    }
 
     it("device files, /proc and /sys files, FIFOs (without blocking) and sockets are refused", async () => {
       spawnSync("mkfifo", [path.join(data, "fifo")]);

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { randomFillSync } from "node:crypto";
+import { getSystemErrorMap } from "node:util";
 import { native, FileAdvice } from "../build/lib/native.js";
 
 export const isLinux = process.platform === "linux";
@@ -16,6 +17,30 @@ export const isLinux = process.platform === "linux";
 export function describeOnLinux(title: string, why: string, suite: (this: Mocha.Suite) => void): void {
   if (isLinux) describe(title, suite);
   else describe.skip(`${title} (skipped: needs Linux for ${why})`, suite);
+}
+
+/**
+ * The two ways a guest's open reaches a host file: on Linux 5.6+ one openat2 that the
+ * kernel keeps inside the grant, and the walk by hand that other paths, older kernels
+ * and other systems take. Tests of the sandbox run both.
+ */
+export const openWays = [
+  { way: "openat2 where the kernel has it", byHand: false },
+  { way: "every path resolved by hand (as without openat2)", byHand: true },
+] as const;
+
+/** The addon's status for "no such call here", whatever the platform numbers it. */
+const ENOSYS = [...getSystemErrorMap()].find(([, [name]]) => name === "ENOSYS")![0];
+
+/** Runs `body` with native.openBeneath answering ENOSYS when `byHand`, as a kernel without openat2 would. */
+export async function openingWay<T>(byHand: boolean, body: () => T | Promise<T>): Promise<T> {
+  const openBeneath = native.openBeneath;
+  if (byHand) native.openBeneath = () => ENOSYS;
+  try {
+    return await body();
+  } finally {
+    native.openBeneath = openBeneath;
+  }
 }
 
 /**
