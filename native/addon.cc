@@ -125,6 +125,11 @@ size_t SizeOf(v8::Local<v8::Value> value) {
 
 size_t SizeArg(const Napi::CallbackInfo& info, size_t index) { return SizeOf(AsV8(info[index])); }
 
+// An offset or count argument: false unless it is a non-negative safe integer.
+bool IntegerArg(const Napi::CallbackInfo& info, size_t index, uint64_t* integer) {
+  return SafeIntegerOf(AsV8(info[index]), integer);
+}
+
 // The bytes [offset, offset + length) of a live region, from arguments (buffer, offset,
 // length). The core checked the range against the mapping; this second look only keeps
 // a bug in the host from becoming a wild pointer.
@@ -231,7 +236,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
   uint64_t offset = 0;
   const size_t length = SizeArg(info, 2);
   const int mode = info[3].As<Napi::Number>().Int32Value();
-  if (!SafeIntegerOf(AsV8(info[1]), &offset) || mode < 0 || mode > 2 || length == 0 || length == kBadSize) {
+  if (!IntegerArg(info, 1, &offset) || mode < 0 || mode > 2 || length == 0 || length == kBadSize) {
     return Result(env, UV_EINVAL);
   }
 
@@ -390,7 +395,7 @@ Napi::Value AdviseFileCall(const Napi::CallbackInfo& info) {
   const int fd = info[0].As<Napi::Number>().Int32Value();
   uint64_t offset = 0;
   uint64_t length = 0;
-  if (!SafeIntegerOf(AsV8(info[1]), &offset) || !SafeIntegerOf(AsV8(info[2]), &length)) return Result(info.Env(), UV_EINVAL);
+  if (!IntegerArg(info, 1, &offset) || !IntegerArg(info, 2, &length)) return Result(info.Env(), UV_EINVAL);
   const auto advice = static_cast<FileAdvice>(info[3].As<Napi::Number>().Int32Value());
   // SAFETY: touches no memory of ours; a bad fd is the kernel's EBADF.
   return Result(info.Env(), AdviseFile(fd, offset, length, advice));
@@ -449,7 +454,7 @@ Napi::Value ReadFileCall(const Napi::CallbackInfo& info) {
   uint64_t position = 0;
   const size_t length = SizeArg(info, 2);
   char* target = nullptr;
-  if (!SafeIntegerOf(AsV8(info[1]), &position) || !BytesOf(AsV8(info[3]), SizeArg(info, 4), length, &target)) {
+  if (!IntegerArg(info, 1, &position) || !BytesOf(AsV8(info[3]), SizeArg(info, 4), length, &target)) {
     return Result(info.Env(), UV_EINVAL);
   }
   size_t read = 0;
@@ -474,7 +479,7 @@ Napi::Value SetSplitAreas(const Napi::CallbackInfo& info) {
   Region* region = RegionOf(AsV8(info[0]));
   if (region == nullptr || !region->mapped) return Result(info.Env(), UV_EBADF);
   uint64_t unsigned_count = 0;
-  if (!SafeIntegerOf(AsV8(info[1]), &unsigned_count)) return Result(info.Env(), UV_EINVAL);
+  if (!IntegerArg(info, 1, &unsigned_count)) return Result(info.Env(), UV_EINVAL);
   const auto count = static_cast<int64_t>(unsigned_count);
   split_areas += count - region->split_areas;
   region->split_areas = count;
