@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as v8 from "node:v8";
 import { createMmapImports, type MmapGrant, type MmapLimits } from "./guest-imports.js";
 import { MmapError } from "./errors.js";
+import { createPreview1 } from "./wasi-runtime.js";
 
 export interface RunGuestOptions {
   /** Arguments after the program name (argv[1…]). */
@@ -68,16 +69,15 @@ function loadNodeWasi(): Promise<typeof import("node:wasi")> {
 async function runUnderNodeWasi(module: WebAssembly.Module, options: RunGuestOptions): Promise<GuestResult> {
   const { WASI } = await loadNodeWasi();
   const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {} });
-  const wasi = new WASI({
-    version: "preview1",
+  // Node, Deno and Bun differ in how node:wasi hands over its imports and exit code.
+  const wasi = createPreview1(WASI, {
     args: [options.programName ?? "guest", ...(options.args ?? [])],
     env: { ...options.env },
     preopens: Object.fromEntries((options.grants ?? []).map((grant) => [grant.guest, grant.host])),
     stdout: options.stdout ?? 1,
     stderr: options.stderr ?? 2,
-    returnOnExit: true,
   });
-  const imports = { ...wasi.getImportObject(), ...mmap.imports } as unknown as WebAssembly.Imports;
+  const imports = { ...wasi.imports, ...mmap.imports } as unknown as WebAssembly.Imports;
   const instance = await WebAssembly.instantiate(module, imports);
   mmap.attach(instance);
   try {
