@@ -149,6 +149,7 @@ describe("package: the npm tarball, installed and used by a new project", functi
       "build/guest.wasm",
       "build/lib/index.js",
       "build/lib/index.d.ts",
+      "build/lib/cli/main.js",
       "native/binding.gyp",
       "native/addon.cc",
       "native/posix.cc",

@@ -7,13 +7,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
-import { Mode, platformCode } from "./core.js";
-import { MmapError, fromFsError, osError, osErrorNamed } from "./errors.js";
-import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
-import { pageSize } from "./memory-mapped-file.js";
-import { fileInfo, native } from "./native.js";
-import { guestCoreWasmPath } from "./paths.js";
-import { readAheadWindow } from "./readahead.js";
+import { Mode, platformCode } from "../core.js";
+import { MmapError, fromFsError, osError, osErrorNamed } from "../errors.js";
+import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "../mapping.js";
+import { pageSize } from "../memory-mapped-file.js";
+import { fileInfo, native } from "../native.js";
+import { guestCoreWasmPath } from "../paths.js";
+import { readAheadWindow } from "../readahead.js";
 
 export interface MmapGrant {
   /** Absolute path prefix the guest uses, e.g. "/data". */
