@@ -175,8 +175,8 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
       const grant = grants[grantIndex]!;
       const relative = Buffer.from(core.memory.buffer, relPtr >>> 0, relLen >>> 0).toString("utf8");
       const opened = create
-        ? createBeneath(grant.realHost, relative, size)
-        : openBeneath(grant.realHost, relative, mode === Mode.rw);
+        ? createGrantedFile(grant.realHost, relative, size)
+        : openGrantedFile(grant.realHost, relative, mode === Mode.rw);
       if (typeof opened === "string") return constant(opened);
       files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined };
       return opened.size;
@@ -308,7 +308,8 @@ function resolveGrant(grant: MmapGrant): ResolvedGrant {
 /** Why a resolved file is refused, as the core names it (OS errors throw instead). */
 type Refusal = "FAIL_OUTSIDE_GRANT" | "FAIL_EISDIR" | "FAIL_NOT_REGULAR";
 
-interface Opened {
+/** A regular file beneath a grant, open, that the guest may map. */
+interface GrantedFile {
   fd: number;
   size: number;
   dev: number;
@@ -319,9 +320,9 @@ function isBeneath(base: string, candidate: string): boolean {
 }
 
 /**
- * Failures of native.openBeneath that are no verdict on the path, only on the way of
- * opening it: the path needs what RESOLVE_BENEATH refuses (an absolute link, a way out
- * and back in), the grant's own path leads through a link now (it was swapped: the walk
+ * Failures of native.openBeneath (see openConfinedFd) that are no verdict on the path,
+ * only on the way of opening it: the path needs what RESOLVE_BENEATH refuses (an absolute
+ * link, a way out and back in), the grant's own path leads through a link now (it was swapped: the walk
  * by hand refuses what lies outside that path), a rename raced the walk, or the kernel
  * (or a seccomp filter) has no openat2.
  * Links are also refused there when they are /proc's or too many; the walk by hand
@@ -331,12 +332,14 @@ const RESOLVE_BY_HAND = new Set(["EXDEV", "EAGAIN", "ENOSYS", "EPERM", "E2BIG", 
 
 /**
  * Opens `relative` inside the grant's folder `base` in one system call that the kernel
- * keeps inside it (Linux openat2 with RESOLVE_BENEATH); undefined where that cannot
- * decide, and the path is then resolved by hand. `create` opens are left with ELOOP:
- * for them it means a link in the last place, which O_NOFOLLOW refuses.
+ * keeps inside it (Linux openat2 with RESOLVE_BENEATH). Returns the descriptor, not yet
+ * checked (see grantedFileOf); undefined where the kernel cannot decide, and the path is
+ * then resolved by hand; throws the OS errors that decide. `create` opens are left with
+ * ELOOP: for them it means a link in the last place, which O_NOFOLLOW refuses.
  */
-function openedBeneath(base: string, relative: string, flags: number): number | undefined {
+function openConfinedFd(base: string, relative: string, flags: number): number | undefined {
   if (!relative) return undefined;
+  // The addon's export, named after its system call: a descriptor, or a negative errno.
   const fd = native.openBeneath(base, relative, flags);
   if (fd >= 0) return fd;
   const name = getSystemErrorName(fd);
@@ -355,35 +358,41 @@ function refuseOverlongPath(base: string, relative: string): void {
   }
 }
 
-/** Opens `relative` under `base` following links that stay inside; refuses what lies outside. */
-function openBeneath(base: string, relative: string, writable: boolean): Opened | Refusal {
+/**
+ * Opens `relative` under `base` following links that stay inside: the checked file, or
+ * why it is refused (what lies outside, a folder, a device…).
+ */
+function openGrantedFile(base: string, relative: string, writable: boolean): GrantedFile | Refusal {
   refuseOverlongPath(base, relative);
   const flags = (writable ? fs.constants.O_RDWR : fs.constants.O_RDONLY) | O_NONBLOCK;
-  const confined = openedBeneath(base, relative, flags);
-  if (confined !== undefined) return checkedDescriptor(base, confined, true);
+  const confined = openConfinedFd(base, relative, flags);
+  if (confined !== undefined) return grantedFileOf(base, confined, true);
   const real = fs.realpathSync.native(relative ? path.join(base, relative) : base);
   if (!isBeneath(base, real)) return "FAIL_OUTSIDE_GRANT";
-  return checkedDescriptor(base, fs.openSync(real, flags | O_NOFOLLOW), false);
+  return grantedFileOf(base, fs.openSync(real, flags | O_NOFOLLOW), false);
 }
 
-/** Creates (or truncates) `relative` under `base` with `size` bytes; its folder must exist. */
-function createBeneath(base: string, relative: string, size: number): Opened | Refusal {
+/**
+ * Creates (or truncates) `relative` under `base` with `size` bytes; its folder must
+ * exist. The checked file, or why it is refused.
+ */
+function createGrantedFile(base: string, relative: string, size: number): GrantedFile | Refusal {
   if (!relative) return "FAIL_EISDIR";
   refuseOverlongPath(base, relative);
   // O_NOFOLLOW: a symbolic link in the last place is refused (ELOOP), never followed.
   const flags = fs.constants.O_RDWR | fs.constants.O_CREAT | O_NOFOLLOW | O_NONBLOCK;
-  let created = openedBeneath(base, relative, flags);
+  let created = openConfinedFd(base, relative, flags);
   if (created === undefined) {
     const target = path.join(base, relative);
     const parent = fs.realpathSync.native(path.dirname(target));
     if (!isBeneath(base, parent)) return "FAIL_OUTSIDE_GRANT";
-    const made = createIn(base, parent, path.basename(target), flags);
+    const made = createFdIn(base, parent, path.basename(target), flags);
     if (typeof made === "string") return made;
     created = made;
   }
   // Checked where it is even when the kernel kept the walk inside: its folder may have
   // been moved out between the walk and the create.
-  const opened = checkedDescriptor(base, created, false);
+  const opened = grantedFileOf(base, created, false);
   if (typeof opened !== "string") {
     try {
       // Like O_TRUNC, but only once the file has passed the checks, and only once `size`
@@ -414,17 +423,17 @@ function descriptorPath(fd: number): string {
 }
 
 /**
- * Opens `name` in the folder `parent` with `flags` (which create it). A folder on the
- * path swapped for a link after the check would make a plain open create the file
- * wherever the link points, and checking the new file afterwards can refuse it but not
- * un-create it. On Linux the file is therefore created through a descriptor of the
+ * Opens `name` in the folder `parent` with `flags` (which create it): its descriptor, or
+ * a refusal. A folder on the path swapped for a link after the check would make a plain
+ * open create the file wherever the link points, and checking the new file afterwards
+ * can refuse it but not un-create it. On Linux the file is therefore created through a descriptor of the
  * folder itself (/proc/self/fd/N/name, which does not walk the path again), after
  * checking where that descriptor's folder is. What is left there: the folder itself
  * renamed out of the grant between that check and the create (which needs write access
  * outside the grant, on the same file system); elsewhere, any swap. In both cases the
  * check after the open refuses the file, but it stays where it was made.
  */
-function createIn(base: string, parent: string, name: string, flags: number): number | Refusal {
+function createFdIn(base: string, parent: string, name: string, flags: number): number | Refusal {
   if (process.platform !== "linux") return fs.openSync(path.join(parent, name), flags, 0o666);
   let folder: number;
   try {
@@ -449,13 +458,14 @@ function createIn(base: string, parent: string, name: string, flags: number): nu
 const PSEUDO_FILE_SYSTEMS = new Set([0x9fa0 /* proc */, 0x62656572 /* sysfs */]);
 
 /**
- * Keeps `fd` only if it is an ordinary regular file beneath `base`: not a folder, device,
- * FIFO or socket, not a file of /proc or /sys, and with no second name (a hard link)
- * that could lie outside the grant. Unless the kernel `confined` the open to `base`, on
+ * The file `fd` as a GrantedFile if it is an ordinary regular file beneath `base`: not a
+ * folder, device, FIFO or socket, not a file of /proc or /sys, and with no second name (a
+ * hard link) that could lie outside the grant. Otherwise `fd` is closed and the refusal
+ * returned. Unless the kernel `confined` the open to `base`, on
  * Linux the open file's own path is checked again, which catches a folder swapped for a
  * link between the check and the open.
  */
-function checkedDescriptor(base: string, fd: number, confined: boolean): Opened | Refusal {
+function grantedFileOf(base: string, fd: number, confined: boolean): GrantedFile | Refusal {
   try {
     const info = fileInfo(fd);
     if (typeof info === "number") throw osError(info, "fstat", base);
