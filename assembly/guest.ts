@@ -1,5 +1,5 @@
 // Entry point of build/guest.wasm: the `mmap_wasi` import module of one guest instance
-// (ABI.md). Each guest gets its own instance of this module, and its exports are the
+// (docs/abi.md). Each guest gets its own instance of this module, and its exports are the
 // guest's imports: a call is checked here (handle, mode, u64 range, guest-memory bounds,
 // advice, path and grant) and only a validated operation reaches the host.
 

@@ -58,6 +58,7 @@ export const Status = {
   viewSpansSegments: constant("VIEW_SPANS_SEGMENTS"),
   mapCountExceeded: constant("MAP_COUNT_EXCEEDED"),
   truncated: constant("TRUNCATED"),
+  noExternalBuffers: constant("NO_EXTERNAL_BUFFERS"),
 } as const;
 
 export const Mode = {

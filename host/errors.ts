@@ -12,7 +12,8 @@ export type MmapErrorCode =
   | "ERR_MMAP_DISCARDS_PRIVATE_WRITES"
   | "ERR_MMAP_VIEW_SPANS_SEGMENTS"
   | "ERR_MMAP_MAP_COUNT"
-  | "ERR_MMAP_TRUNCATED";
+  | "ERR_MMAP_TRUNCATED"
+  | "ERR_MMAP_NO_EXTERNAL_BUFFERS";
 
 export interface MmapErrorDetails {
   errno?: number;
@@ -54,6 +55,8 @@ const REFUSALS = new Map<number, [MmapErrorCode, string]>([
     "the process would pass its limit on memory mappings (vm.max_map_count); close mappings, or advise larger ranges"]],
   [Status.truncated, ["ERR_MMAP_TRUNCATED",
     "the file was truncated beneath the mapping, so these bytes no longer exist"]],
+  [Status.noExternalBuffers, ["ERR_MMAP_NO_EXTERNAL_BUFFERS",
+    "this runtime refuses external buffers (a V8 memory cage, as in Electron), so a mapping has no zero-copy view; use read() or readInto() to copy"]],
 ]);
 
 /** The error for a refusal (negative status) from the core. */

@@ -4,14 +4,15 @@
 // TRUNCATED / MAP_COUNT_EXCEEDED below. Each caller reports them in its own way (an
 // MmapError for Node callers, an errno for guests).
 import { readFileSync } from "node:fs";
-import { markAsUntransferable } from "node:worker_threads";
 import { SEGMENT_SIZE, coreExports } from "./core.js";
 import { native } from "./native.js";
 
-type PieceOperation = (segment: ArrayBuffer, offset: number, length: number, position: number) => number;
+type PieceOperation = (segment: number, offset: number, length: number, position: number) => number;
 
 /** A copy hit a part of the file that was truncated beneath the mapping. */
 export const TRUNCATED = native.TRUNCATED;
+/** The runtime refuses external buffers, so no zero-copy view can be made. */
+export const NO_EXTERNAL_BUFFERS = native.NO_EXTERNAL_BUFFERS;
 /** Mapping, or splitting a mapping by advice, would pass the process's area limit. */
 export const MAP_COUNT_EXCEEDED = TRUNCATED - 1;
 
@@ -49,8 +50,18 @@ function withinBudget(adding: number): boolean {
   return coreExports.withinMapBudget(native.areasInUse(), adding, maxMapCount) >= 0;
 }
 
+/**
+ * One mapped segment: the addon's id for its region, and the buffer that views it, made
+ * on first use. While this object is reachable the region stays mapped; once it is
+ * garbage (a file never closed), the addon unmaps the region.
+ */
+class Segment {
+  id = -1;
+  buffer: ArrayBuffer | undefined;
+}
+
 /** The segments of a mapping that is not mapped: shared, and never added to. */
-const NO_SEGMENTS: readonly ArrayBuffer[] = Object.freeze([]);
+const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
 
 // Opening and closing allocate as little as they can: on a busy process every young
 // collection also has to deal with the mappings that died, so each one costs more than
@@ -58,7 +69,7 @@ const NO_SEGMENTS: readonly ArrayBuffer[] = Object.freeze([]);
 export class Mapping {
   /** Bytes mapped; 0 once unmapped. */
   length = 0;
-  #segments: readonly ArrayBuffer[] = NO_SEGMENTS;
+  #segments: readonly Segment[] = NO_SEGMENTS;
   /**
    * Page offsets where range advice that changes the kernel's area flags starts or ends:
    * each may split an area in two. Cleared when advice covers the whole mapping again;
@@ -74,22 +85,21 @@ export class Mapping {
    * enough that the JavaScript engine keeps room to allocate.
    */
   map(fd: number, size: number): number {
-    const segments = new Array<ArrayBuffer>(Math.ceil(size / SEGMENT_SIZE));
+    const segments = new Array<Segment>(Math.ceil(size / SEGMENT_SIZE));
     if (!withinBudget(segments.length)) return MAP_COUNT_EXCEEDED;
     if (coreExports.withinAddressBudget(native.mappedBytes(), size, addressSpace) < 0) return native.ENOMEM;
     this.#segments = segments;
     let count = 0;
     for (let position = 0; position < size; count++) {
       const length = coreExports.nextPiece(position, size, 0);
-      const segment = native.map(fd, position, length, this.mode);
-      if (typeof segment === "number") {
+      const segment = new Segment();
+      const id = native.map(fd, position, length, this.mode, segment);
+      if (id < 0) {
         segments.length = count; // unmap what was mapped, and only that
         this.unmap();
-        return segment;
+        return id;
       }
-      // Transferring the buffer (postMessage, structuredClone) would leave the mapping
-      // with an owner that close() cannot detach; untransferable, it is copied instead.
-      markAsUntransferable(segment);
+      segment.id = id;
       segments[count] = segment;
       position += length;
     }
@@ -105,7 +115,7 @@ export class Mapping {
     this.length = 0;
     this.#boundaries = undefined; // the addon forgets a region's splits when it unmaps it
     let failure = 0;
-    for (const segment of segments) failure = native.unmap(segment) || failure;
+    for (const segment of segments) failure = native.unmap(segment.id, segment.buffer) || failure;
     return failure;
   }
 
@@ -114,17 +124,30 @@ export class Mapping {
     for (let position = start; position < end;) {
       const length = coreExports.nextPiece(position, end, maxPiece);
       const index = Math.floor(position / SEGMENT_SIZE);
-      const status = operation(this.#segments[index]!, position - index * SEGMENT_SIZE, length, position);
+      const status = operation(this.#segments[index]!.id, position - index * SEGMENT_SIZE, length, position);
       if (status < 0) return status;
       position += length;
     }
     return 0;
   }
 
-  /** A zero-copy view; the range lies inside one segment. */
-  view(position: number, count: number): Uint8Array {
+  /**
+   * A zero-copy view; the range lies inside one segment. NO_EXTERNAL_BUFFERS where the
+   * runtime cannot expose the mapping without a copy.
+   */
+  view(position: number, count: number): Uint8Array | number {
     const index = Math.floor(position / SEGMENT_SIZE);
-    return new Uint8Array(this.#segments[index]!, position - index * SEGMENT_SIZE, count);
+    const segment = this.#segments[index]!;
+    let buffer = segment.buffer;
+    if (buffer === undefined) {
+      const made = native.view(segment.id);
+      if (typeof made === "number") return made;
+      // Not marked untransferable: on Node 22 and later that sets a detach key, and the
+      // addon could no longer detach the buffer. Node copies an external buffer that is
+      // transferred (20) or refuses to (22 and later), so it never leaves this owner.
+      buffer = segment.buffer = made;
+    }
+    return new Uint8Array(buffer, position - index * SEGMENT_SIZE, count);
   }
 
   /** Copies `[position, position + count)` into `target` at `targetOffset`; 0 or a failure. */
@@ -199,7 +222,7 @@ export class Mapping {
   #copy(copy: typeof native.copyOut, position: number, count: number, bytes: Uint8Array, bytesOffset: number): number {
     const index = Math.floor(position / SEGMENT_SIZE);
     const at = position - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) return copy(this.#segments[index]!, at, count, bytes, bytesOffset);
+    if (at + count <= SEGMENT_SIZE) return copy(this.#segments[index]!.id, at, count, bytes, bytesOffset);
     return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
       copy(segment, pieceAt, length, bytes, bytesOffset + piecePosition - position));
   }
@@ -219,13 +242,13 @@ export class Mapping {
     for (const at of added) boundaries.add(at);
     // Counted on the first segment's region: when it is unmapped, or collected without
     // close(), the count goes with it.
-    native.setSplitAreas(this.#segments[0]!, boundaries.size);
+    native.setSplitAreas(this.#segments[0]!.id, boundaries.size);
     return true;
   }
 
   #clearSplits(): void {
     if (!this.#boundaries?.size) return;
     this.#boundaries.clear();
-    native.setSplitAreas(this.#segments[0]!, 0);
+    native.setSplitAreas(this.#segments[0]!.id, 0);
   }
 }

@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { ACTION_NONE, Mode, Op, Optional, Status, checked, coreExports, platformCode, prepareRange, prepareSize } from "./core.js";
 import { MmapError, fromFsError, osError, osErrorNamed, refusal } from "./errors.js";
-import { MAP_COUNT_EXCEEDED, Mapping, TRUNCATED } from "./mapping.js";
+import { MAP_COUNT_EXCEEDED, Mapping, NO_EXTERNAL_BUFFERS, TRUNCATED } from "./mapping.js";
 import { fileInfo, native } from "./native.js";
 import { readAheadWindow } from "./readahead.js";
 import type { AdviseOptions, MmapAdvice } from "./advice.js";
@@ -182,7 +182,9 @@ export class MemoryMappedFile {
    */
   view(offset?: number | bigint, length?: number | bigint): Uint8Array {
     if (this.#prepare(Op.view, offset, length, "view", Optional.both) === Status.nothingToDo) return new Uint8Array(0);
-    return this.#mapping.view(checked.start(), checked.count());
+    const view = this.#mapping.view(checked.start(), checked.count());
+    if (typeof view === "number") throw this.#failure(view, "view");
+    return view;
   }
 
   /** Zero-copy views of consecutive `size`-byte chunks, in order (a chunk never crosses a segment). */
@@ -291,9 +293,15 @@ export class MemoryMappedFile {
   /** Passes a success through; turns a failure of `syscall` into an MmapError. */
   #check(status: number, syscall: string): number {
     if (status >= 0) return status;
-    if (status === TRUNCATED) throw refusal(Status.truncated, syscall, this.path);
-    if (status === MAP_COUNT_EXCEEDED) throw refusal(Status.mapCountExceeded, syscall, this.path);
-    throw osError(status, syscall, this.path);
+    throw this.#failure(status, syscall);
+  }
+
+  /** The error for a failure of `syscall`: a refusal of the mapping layer, or an OS error. */
+  #failure(status: number, syscall: string): MmapError {
+    if (status === TRUNCATED) return refusal(Status.truncated, syscall, this.path);
+    if (status === MAP_COUNT_EXCEEDED) return refusal(Status.mapCountExceeded, syscall, this.path);
+    if (status === NO_EXTERNAL_BUFFERS) return refusal(Status.noExternalBuffers, syscall, this.path);
+    return osError(status, syscall, this.path);
   }
 
   #closeFd(): void {

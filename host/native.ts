@@ -5,20 +5,30 @@ import { createRequire } from "node:module";
 import { nativeDir } from "./paths.js";
 
 export interface NativeAddon {
-  map(fd: number, offset: number, length: number, mode: number): ArrayBuffer | number;
-  unmap(buffer: ArrayBuffer): number;
-  sync(buffer: ArrayBuffer, offset: number, length: number, fd: number): number;
-  syncAsync(buffer: ArrayBuffer, offset: number, length: number, fd: number): Promise<number>;
-  advise(buffer: ArrayBuffer, offset: number, length: number, action: number): number;
-  residentPages(buffer: ArrayBuffer, offset: number, length: number): number;
-  lock(buffer: ArrayBuffer, offset: number, length: number): number;
-  unlock(buffer: ArrayBuffer, offset: number, length: number): number;
+  /**
+   * Maps `length` bytes of `fd` from `offset`: the region's id (>= 0), or a failure. The
+   * region stays mapped until unmap(), or until `owner` and every view of it are garbage.
+   */
+  map(fd: number, offset: number, length: number, mode: number, owner: object): number;
+  /**
+   * The region's bytes as an ArrayBuffer, zero-copy, or a failure: NO_EXTERNAL_BUFFERS
+   * where the runtime refuses external buffers. unmap() detaches it.
+   */
+  view(id: number): ArrayBuffer | number;
+  /** Unmaps the region; `view`, the buffer view() gave for it (if any), is detached first. */
+  unmap(id: number, view: ArrayBuffer | undefined): number;
+  sync(id: number, offset: number, length: number, fd: number): number;
+  syncAsync(id: number, offset: number, length: number, fd: number): Promise<number>;
+  advise(id: number, offset: number, length: number, action: number): number;
+  residentPages(id: number, offset: number, length: number): number;
+  lock(id: number, offset: number, length: number): number;
+  unlock(id: number, offset: number, length: number): number;
   adviseFile(fd: number, offset: number, length: number, advice: number): number;
   pageSize(): number;
   /** Copies `length` bytes of the mapping at `offset` into `target` at `targetOffset`. */
-  copyOut(buffer: ArrayBuffer, offset: number, length: number, target: Uint8Array, targetOffset: number): number;
+  copyOut(id: number, offset: number, length: number, target: Uint8Array, targetOffset: number): number;
   /** Copies `length` bytes of `source` from `sourceOffset` into the mapping at `offset`. */
-  copyIn(buffer: ArrayBuffer, offset: number, length: number, source: Uint8Array, sourceOffset: number): number;
+  copyIn(id: number, offset: number, length: number, source: Uint8Array, sourceOffset: number): number;
   /** pread of up to `length` bytes at `position` into `target` at `targetOffset`: bytes read, or a failure. */
   readFile(fd: number, position: number, length: number, target: Uint8Array, targetOffset: number): number;
   /** fstat of `fd` into `out`: [size, device, isDirectory, isRegular, links]; 0 or a failure. */
@@ -33,14 +43,18 @@ export interface NativeAddon {
   filesystemType(fd: number): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */
   areasInUse(): number;
-  /** Records how many extra areas the mapping that starts with `segment` is split into. */
-  setSplitAreas(segment: ArrayBuffer, count: number): number;
+  /** Records how many extra areas the mapping that starts with region `id` is split into. */
+  setSplitAreas(id: number, count: number): number;
   /** Bytes of address space that mappings take, in every thread of the process. */
   mappedBytes(): number;
   /** libuv's status for "not enough memory". */
   readonly ENOMEM: number;
   /** Status of a copy that hit a part of the file truncated beneath the mapping. */
   readonly TRUNCATED: number;
+  /** Status of view() where the runtime refuses external buffers (Electron's memory cage). */
+  readonly NO_EXTERNAL_BUFFERS: number;
+  /** For tests: makes view() take the path of a runtime that refuses external buffers. */
+  refuseExternalBuffers(refuse: boolean): void;
 }
 
 function loadAddon(): NativeAddon {

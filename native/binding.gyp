@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "mmap_wasi",
-      "sources": ["addon.cc"],
+      "sources": ["addon.cc", "regions.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-std=c++17", "-Wall", "-Wextra"],

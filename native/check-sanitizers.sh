@@ -16,7 +16,7 @@ g++ -std=c++17 -shared -fPIC -g -O1 -fno-omit-frame-pointer -fno-exceptions \
   -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-sanitize=vptr \
   -Wall -Wextra -Werror \
   -isystem "$node_include" -isystem "$addon_api" -DNAPI_VERSION=8 -DNODE_ADDON_API_DISABLE_CPP_EXCEPTIONS \
-  native/addon.cc native/posix.cc -o "$out/mmap_wasi.node"
+  native/addon.cc native/regions.cc native/posix.cc -o "$out/mmap_wasi.node"
 
 # -fno-sanitize=vptr: V8 is built without RTTI, so the vptr check cannot see the type of
 # objects it made (the std::shared_ptr<BackingStore> the V8 API hands over) and reports
@@ -36,5 +36,5 @@ unset LD_PRELOAD
 
 echo "check-sanitizers: cppcheck"
 cppcheck --enable=warning,performance,portability,style --std=c++17 --inline-suppr --error-exitcode=1 -q \
-  --suppress=missingIncludeSystem -Inative native/addon.cc native/posix.cc native/unsupported.cc native/win32.cc
+  --suppress=missingIncludeSystem -Inative native/addon.cc native/regions.cc native/posix.cc native/unsupported.cc native/win32.cc
 echo "check-sanitizers: clean"

@@ -43,7 +43,7 @@ flags=(
   -DBUILDING_NODE_EXTENSION -DUSING_UV_SHARED=1 -DUSING_V8_SHARED=1
 )
 
-sources=(native/win32.cc native/unsupported.cc)
+sources=(native/win32.cc native/unsupported.cc native/regions.cc)
 if [[ -f native/addon.cc ]]; then
   sources+=(native/addon.cc)
 else

@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmap, pageSize } from "../build/lib/index.js";
+import { native } from "../build/lib/native.js";
 import { tempDir } from "./helpers.js";
 
 function expectCode(run: () => unknown, code: string): MmapError {
@@ -150,6 +151,37 @@ describe("api: reading and writing", () => {
     ro.flush();
     ro.close();
     assert.ok(fs.readFileSync(path).equals(Buffer.alloc(4096, 7)));
+  });
+});
+
+// Electron's V8 memory cage refuses buffers over memory it did not allocate; the addon
+// takes that path on demand here.
+describe("api: a runtime that refuses external buffers", () => {
+  let temp: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    temp = tempDir("cage");
+    native.refuseExternalBuffers(true);
+  });
+  afterEach(() => {
+    native.refuseExternalBuffers(false);
+    temp.remove();
+  });
+
+  it("opening, copying and flushing work; view() and chunks() throw ERR_MMAP_NO_EXTERNAL_BUFFERS", () => {
+    const path = temp.file("caged");
+    const file = MemoryMappedFile.createRw(path, 8192);
+    file.write(4000, Buffer.from("across a page"));
+    file.flush();
+    assert.equal(Buffer.from(file.read(4000, 13)).toString(), "across a page");
+    const target = new Uint8Array(13);
+    assert.equal(file.readInto(4000, target), 13);
+    assert.equal(Buffer.from(target).toString(), "across a page");
+    expectCode(() => file.view(), "ERR_MMAP_NO_EXTERNAL_BUFFERS");
+    expectCode(() => file.view(0, 1), "ERR_MMAP_NO_EXTERNAL_BUFFERS");
+    expectCode(() => [...file.chunks(4096)], "ERR_MMAP_NO_EXTERNAL_BUFFERS");
+    assert.equal(file.residency().totalPages, 8192 / pageSize());
+    file.close();
+    assert.equal(fs.readFileSync(path).subarray(4000, 4013).toString(), "across a page");
   });
 });
 

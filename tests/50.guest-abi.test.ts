@@ -1,4 +1,4 @@
-// The guest ABI (ABI.md), driven from inside a real WebAssembly guest
+// The guest ABI (docs/abi.md), driven from inside a real WebAssembly guest
 // (tests/guests/probe.ts): every function, every errno row, the sandbox.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";

@@ -18,5 +18,7 @@ export const VIEW_SPANS_SEGMENTS: i32 = -6;
 export const MAP_COUNT_EXCEEDED: i32 = -7;
 /** The file shrank beneath the mapping: the bytes of a copy are gone. */
 export const TRUNCATED: i32 = -8;
+/** The runtime refuses external buffers (a memory cage), so a mapping has no zero-copy view. */
+export const NO_EXTERNAL_BUFFERS: i32 = -10;
 /** Mappings would take more of the process's address space than the library allows itself. */
 export const ADDRESS_SPACE_EXCEEDED: i32 = -9;

@@ -22,9 +22,9 @@ export async function run({ reps, dir, log }) {
 
   const mapped = MemoryMappedFile.openRo(file);
   const fd = fs.openSync(file, "r");
-  const segment = native.map(fd, 0, FILE_SIZE, Mode.ro);
+  const segment = native.map(fd, 0, FILE_SIZE, Mode.ro, {});
   fs.closeSync(fd);
-  if (typeof segment === "number") throw new Error(`native.map failed: ${segment}`);
+  if (segment < 0) throw new Error(`native.map failed: ${segment}`);
   const action = coreExports.adviceAction(platformCode(), MmapAdvice.WillNeed, Mode.ro, 0);
 
   const nsPerCall = (body) => () => {
@@ -53,7 +53,7 @@ export async function run({ reps, dir, log }) {
     results = await interleave(reps, variants, { log });
   } finally {
     mapped.close();
-    native.unmap(segment);
+    native.unmap(segment, undefined);
   }
   if (failures) throw new Error(`the bare madvise failed ${failures} times`);
   const value = median(results[0].samples) / median(results[1].samples);

@@ -39,10 +39,10 @@ export async function run({ reps, dir, log }) {
       sample: usPerCall(() => {
         for (let i = 0; i < COUNT; i++) {
           const fd = fs.openSync(file, "r");
-          const segment = native.map(fd, 0, FILE_SIZE, Mode.ro);
+          const segment = native.map(fd, 0, FILE_SIZE, Mode.ro, {});
           fs.closeSync(fd);
-          if (typeof segment === "number") throw new Error(`native.map failed: ${segment}`);
-          native.unmap(segment);
+          if (segment < 0) throw new Error(`native.map failed: ${segment}`);
+          native.unmap(segment, undefined);
         }
       }),
     },

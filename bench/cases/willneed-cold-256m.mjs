@@ -32,9 +32,9 @@ export async function run({ reps, dir, log }) {
       let segment;
       if (kind === "plain") {
         const fd = fs.openSync(file, "r");
-        segment = native.map(fd, 0, FILE_SIZE, Mode.ro);
+        segment = native.map(fd, 0, FILE_SIZE, Mode.ro, {});
         fs.closeSync(fd);
-        if (typeof segment === "number") throw new Error(`native.map failed: ${segment}`);
+        if (segment < 0) throw new Error(`native.map failed: ${segment}`);
       }
       const start = process.hrtime.bigint();
       if (kind === "ours") mapped.advise(0, FILE_SIZE, MmapAdvice.WillNeed);
@@ -42,7 +42,7 @@ export async function run({ reps, dir, log }) {
       callMs[kind].push(Number(process.hrtime.bigint() - start) / 1e6);
       await sleep(WAIT_MS - Number(process.hrtime.bigint() - start) / 1e6);
       const { residentPages, totalPages } = mapped.residency();
-      if (segment) native.unmap(segment);
+      if (segment !== undefined) native.unmap(segment, undefined);
       return (100 * residentPages) / totalPages;
     } finally {
       mapped.close();

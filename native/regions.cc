@@ -1,0 +1,123 @@
+// The region table (regions.h): a fixed array of slots read without locks, and a free list
+// under a mutex for the rarer adds and removes.
+#include "regions.h"
+
+#include <atomic>
+#include <mutex>
+#include <vector>
+
+namespace mmap_wasi {
+namespace {
+
+// 2^20 live regions, far above vm.max_map_count's default of 65530. The array is
+// zero-initialized, so the pages of slots never used are never touched.
+constexpr uint32_t kSlotBits = 20;
+constexpr uint32_t kSlots = 1u << kSlotBits;
+constexpr uint32_t kGenerations = (kMaxRegionId >> kSlotBits) + 1;
+
+std::atomic<Region*> slots[kSlots];
+
+std::mutex table_lock;
+// Holds and unmaps: a view buffer moved to another thread (Deno transfers external
+// buffers) is finalized on that thread. Never taken on the per-read path.
+std::mutex lifetime_lock;
+std::vector<uint32_t> free_slots;  // under table_lock
+uint32_t slots_used = 0;           // under table_lock: slots below this were handed out
+uint32_t next_generation = 0;      // under table_lock
+
+// Counted here, not per environment, so that worker threads share one budget.
+std::atomic<int64_t> live_regions{0};
+std::atomic<int64_t> split_areas{0};
+std::atomic<int64_t> mapped_bytes{0};
+
+Status Release(Region* region) {
+  region->mapped = false;
+  live_regions--;
+  mapped_bytes -= static_cast<int64_t>(region->length);
+  split_areas -= region->split_areas;
+  region->split_areas = 0;
+  // SAFETY: address and length are exactly what MapFile returned, and `mapped` was true,
+  // so this is the first and only unmap of this region; its callers checked that no
+  // buffer or flush can reach the memory.
+  return UnmapFile(region->address, region->length);
+}
+
+bool Unreachable(const Region* region) { return !region->owner_alive && region->views == 0; }
+
+void Forget(Region* region) {
+  const uint32_t slot = region->id & (kSlots - 1);
+  {
+    std::lock_guard<std::mutex> hold(table_lock);
+    slots[slot].store(nullptr, std::memory_order_release);
+    free_slots.push_back(slot);
+  }
+  delete region;
+}
+
+}  // namespace
+
+Region* AddRegion(void* address, size_t length, Mode mode) {
+  uint32_t slot = 0;
+  uint32_t generation = 0;
+  {
+    std::lock_guard<std::mutex> hold(table_lock);
+    if (!free_slots.empty()) {
+      slot = free_slots.back();
+      free_slots.pop_back();
+    } else if (slots_used < kSlots) {
+      slot = slots_used++;
+    } else {
+      return nullptr;
+    }
+    generation = next_generation;
+    next_generation = (next_generation + 1) % kGenerations;
+  }
+  auto* region = new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0};
+  live_regions++;
+  mapped_bytes += static_cast<int64_t>(length);
+  slots[slot].store(region, std::memory_order_release);
+  return region;
+}
+
+Region* FindRegion(uint32_t id) {
+  Region* region = slots[id & (kSlots - 1)].load(std::memory_order_acquire);
+  return region != nullptr && region->id == id ? region : nullptr;
+}
+
+void AddHolder(Region* region, Holder holder) {
+  std::lock_guard<std::mutex> hold(lifetime_lock);
+  if (holder == Holder::kView) region->views++;
+  if (holder == Holder::kFlush) region->flushes++;
+}
+
+void DropHolder(Region* region, Holder holder) {
+  std::unique_lock<std::mutex> hold(lifetime_lock);
+  if (holder == Holder::kOwner) region->owner_alive = false;
+  if (holder == Holder::kView) region->views--;
+  if (holder == Holder::kFlush) region->flushes--;
+  if (region->flushes > 0) return;
+  const bool unmap_now = region->unmap_requested && !region->until_unreachable;
+  if (region->mapped && (unmap_now || Unreachable(region))) Release(region);
+  if (!Unreachable(region)) return;
+  hold.unlock();  // nothing can reach the region any more
+  Forget(region);
+}
+
+Status RequestUnmap(Region* region, bool others_may_read) {
+  std::lock_guard<std::mutex> hold(lifetime_lock);
+  region->unmap_requested = true;
+  region->until_unreachable = others_may_read;
+  if (!region->mapped || region->flushes > 0 || others_may_read) return 0;
+  return Release(region);
+}
+
+void SetSplits(Region* region, int64_t count) {
+  split_areas += count - region->split_areas;
+  region->split_areas = count;
+}
+
+int64_t AreasMapped() { return live_regions.load() + split_areas.load(); }
+
+int64_t BytesMapped() { return mapped_bytes.load(); }
+
+}  // namespace mmap_wasi

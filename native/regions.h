@@ -1,0 +1,67 @@
+// The table of mapped regions. JavaScript names a region by its id, a number, so that no
+// native call has to find it through an engine-specific object; the id carries a
+// generation, so a stale id never reaches a region mapped later in the same slot.
+//
+// A region is used from the thread of the environment that mapped it. It keeps its memory
+// mapped while anything can still reach it: its owner object (the host keeps it beside
+// the id), a view buffer over it, or a flush running on another thread. unmap() ends
+// every use at once: it detaches the view first, and a running flush finishes the unmap.
+#ifndef MMAP_WASI_REGIONS_H_
+#define MMAP_WASI_REGIONS_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "platform.h"
+
+namespace mmap_wasi {
+
+// The largest id: ids fit in a non-negative int32, so JavaScript passes them as small integers.
+constexpr uint32_t kMaxRegionId = 0x7fffffff;
+
+// A view() failure: the runtime refuses external buffers (Electron's memory cage), so the
+// region cannot be exposed without a copy. Below every libuv error number, like kTruncated.
+constexpr Status kNoExternalBuffers = kTruncated - 2;
+
+struct Region {
+  uint32_t id;
+  void* address;
+  size_t length;
+  Mode mode;
+  bool mapped;           // munmap has not run yet
+  bool unmap_requested;  // unmap() was called: no call may use the memory any more
+  bool until_unreachable;  // ...but a view may still read it: unmap once none can
+  bool owner_alive;      // the owner object has not been collected
+  std::atomic<int> views;  // view buffers not yet collected (one may die on another thread)
+  int flushes;           // asynchronous flushes still running
+  int64_t split_areas;   // extra kernel areas that advice or locks split this region into
+
+  bool usable() const { return mapped && !unmap_requested; }
+};
+
+enum class Holder { kOwner, kView, kFlush };
+
+// Records a mapping just made, held by its owner; null if the table is full.
+Region* AddRegion(void* address, size_t length, Mode mode);
+// The region with this id, or null if there is none (also for an id whose region is gone).
+Region* FindRegion(uint32_t id);
+
+void AddHolder(Region* region, Holder holder);
+// Drops one hold; unmaps the memory when nothing reaches it any more, and forgets the
+// region when nothing can name it any more. The region may be gone on return.
+void DropHolder(Region* region, Holder holder);
+// unmap(): no call may use the region from now on. Unmaps now, when the last flush ends,
+// or, if `others_may_read` (a view buffer it could not detach), once nothing can reach
+// the region; returns the munmap status, or 0 if it is left for later.
+Status RequestUnmap(Region* region, bool others_may_read);
+
+void SetSplits(Region* region, int64_t count);
+// Kernel areas that live regions take in every thread: regions plus their splits.
+int64_t AreasMapped();
+// Bytes of address space that live regions take, in every thread.
+int64_t BytesMapped();
+
+}  // namespace mmap_wasi
+
+#endif  // MMAP_WASI_REGIONS_H_
