@@ -2,8 +2,10 @@
 // The package's install script: builds the native addon from source only where no
 // prebuilt binary in native/prebuilds/ fits this platform (as node-gyp-build chooses it
 // at load time), or when asked to (`npm install --build-from-source`, or
-// npm_config_build_from_source=mmap-wasi). The build is npm's node-gyp in native/.
+// npm_config_build_from_source=mmap-wasi), and always in a git checkout. The build is
+// npm's node-gyp in native/.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,8 +16,13 @@ const require = createRequire(import.meta.url);
 
 const fromSource = process.env.npm_config_build_from_source ?? "";
 const forced = fromSource === "true" || fromSource.split(",").includes("mmap-wasi");
+// A git checkout always builds, as npm install always did there: node-gyp-build would
+// otherwise keep a native/build left from older sources.
+const checkout = existsSync(join(root, ".git"));
 
-if (!forced) {
+if (checkout) {
+  console.log("mmap-wasi: a git checkout: building the addon from source");
+} else if (!forced) {
   try {
     const found = require("node-gyp-build").path(nativeDir);
     console.log(`mmap-wasi: using ${found.slice(root.length + 1)}; no build needed`);

@@ -129,7 +129,7 @@ function buildWin32X64() {
     "-DBUILDING_NODE_EXTENSION", "-DUSING_UV_SHARED=1", "-DUSING_V8_SHARED=1",
   ];
   const objects = [];
-  for (const source of ["addon.cc", "win32.cc"]) {
+  for (const source of windowsSources()) {
     const object = join(work, source.replace(/\.cc$/, ".o"));
     run(cxx, [...flags, "-c", join(nativeDir, source), "-o", object]);
     objects.push(object);
@@ -161,6 +161,15 @@ function buildWin32X64() {
   run(cxx, ["-shared", "-s", "-static", "-o", output, ...objects, importLibrary, "-lpsapi"]);
   rmSync(work, { recursive: true, force: true });
   return output;
+}
+
+/** binding.gyp's sources for Windows: the common ones and those of its OS == 'win' condition. */
+function windowsSources() {
+  const target = JSON.parse(readFileSync(join(nativeDir, "binding.gyp"), "utf8")).targets[0];
+  const conditional = (target.conditions ?? [])
+    .filter(([condition]) => /^OS\s*==\s*'win'$/.test(condition.trim()))
+    .flatMap(([, settings]) => settings.sources ?? []);
+  return [...target.sources, ...conditional];
 }
 
 /** Undefined symbols of a built addon that come from V8's C++ API. */
