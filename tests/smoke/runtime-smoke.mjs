@@ -109,13 +109,16 @@ await check("rw: resize grows the file and the mapping", () => {
   assert.deepEqual([...bytes.subarray(200 * 1024, 200 * 1024 + 3)], [7, 8, 9]);
 });
 
+// rw: a plain mlock (VirtualLock on Windows). A private mapping is locked on Linux with
+// mlock2(MLOCK_ONFAULT), which qemu-user (7.2) refuses with EINVAL; the full suite
+// covers that path on real hardware.
 await check("lock and unlock a small range", () => {
-  const ro = MemoryMappedFile.openRo(file("a.bin"));
+  const rw = MemoryMappedFile.openRw(file("a.bin"));
   try {
-    ro.lock(0, 4096);
-    ro.unlock(0, 4096);
+    rw.lock(0, 4096);
+    rw.unlock(0, 4096);
   } finally {
-    ro.close();
+    rw.close();
   }
 });
 
