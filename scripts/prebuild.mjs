@@ -3,8 +3,9 @@
 //   native/prebuilds/linux-x64/mmap-wasi.napi.glibc.node    prebuildify --napi (binding.gyp)
 //   native/prebuilds/linux-arm64/mmap-wasi.napi.glibc.node  the same, cross-compiled with
 //                                                           Debian's g++-aarch64-linux-gnu
-//   native/prebuilds/win32-x64/mmap-wasi.napi.node          mingw-w64, linked against an
-//                                                           import library for node.exe
+//   native/prebuilds/win32-x64/mmap-wasi.napi.node          mingw-w64, linked against a
+//                                                           delay-import library for
+//                                                           node.exe (any host's name)
 // The addon speaks Node-API only, so one binary per platform serves every Node major,
 // Bun and Deno. Each binary's undefined symbols are checked for V8 (`_ZN2v8`).
 //
@@ -134,6 +135,8 @@ function buildWin32X64() {
     run(cxx, [...flags, "-c", join(nativeDir, source), "-o", object]);
     objects.push(object);
   }
+  const hook = join(work, "delay_load_hook.o");
+  run(cxx, [...flags, "-c", join(nativeDir, "mingw", "delay_load_hook.cc"), "-o", hook]);
 
   // node.exe exports Node-API and libuv. The import library lists every napi_* function of
   // node-api-headers' .def files and the uv_* functions these objects use.
@@ -152,13 +155,17 @@ function buildWin32X64() {
   }
   const defFile = join(work, "node.def");
   writeFileSync(defFile, `LIBRARY node.exe\nEXPORTS\n${[...symbols].sort().join("\n")}\n`);
-  const importLibrary = join(work, "libnode.a");
-  run("x86_64-w64-mingw32-dlltool", ["--input-def", defFile, "--output-lib", importLibrary, "--dllname", "node.exe"]);
+  // A delay-import library: node.exe's functions are bound at their first call, by
+  // mingw-w64's helper, which asks native/mingw/delay_load_hook.cc for the module: the
+  // running executable, whatever its name (without it, a host not named node.exe fails
+  // to load the addon: "Module not found").
+  const importLibrary = join(work, "libnode-delay.a");
+  run("x86_64-w64-mingw32-dlltool", ["--input-def", defFile, "--output-delaylib", importLibrary, "--dllname", "node.exe"]);
 
   // Static libgcc, libstdc++ and winpthread: the .node file needs no mingw DLL beside it.
   const output = join(prebuildsDir, "win32-x64", `${NAME}.napi.node`);
   mkdirSync(dirname(output), { recursive: true });
-  run(cxx, ["-shared", "-s", "-static", "-o", output, ...objects, importLibrary, "-lpsapi"]);
+  run(cxx, ["-shared", "-s", "-static", "-o", output, ...objects, hook, importLibrary, "-lpsapi"]);
   rmSync(work, { recursive: true, force: true });
   return output;
 }
@@ -172,14 +179,21 @@ function windowsSources() {
   return [...target.sources, ...conditional];
 }
 
-/** Undefined symbols of a built addon that come from V8's C++ API. */
+/**
+ * V8 C++ symbols a built addon imports. ELF: its undefined dynamic symbols (nm -D). PE:
+ * the names in the file, since node.exe's functions are delay-imported and objdump does
+ * not list delay imports; every imported name is in the file as a string.
+ */
 function v8Symbols(file) {
-  const isPe = readFileSync(file).subarray(0, 2).toString("latin1") === "MZ";
-  const result = isPe
-    ? spawnSync("x86_64-w64-mingw32-objdump", ["-p", file], { encoding: "utf8" })
-    : spawnSync("nm", ["-D", "--undefined-only", file], { encoding: "utf8" });
+  const bytes = readFileSync(file);
+  if (bytes.subarray(0, 2).toString("latin1") === "MZ") {
+    const names = bytes.toString("latin1").match(/[\x21-\x7e]{4,}/g) ?? [];
+    if (!names.some((name) => name.startsWith("napi_create_"))) throw new Error(`${file} names no napi_ function`);
+    return names.filter((name) => name.includes("_ZN2v8") || /@v8@@/.test(name));
+  }
+  const result = spawnSync("nm", ["-D", "--undefined-only", file], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`cannot list the symbols of ${file}: ${result.stderr || result.error}`);
-  return result.stdout.split("\n").filter((line) => line.includes("_ZN2v8") || /\?\w*@v8@@/.test(line));
+  return result.stdout.split("\n").filter((line) => line.includes("_ZN2v8"));
 }
 
 // --missing (the prepack script): builds only the targets whose binary is not there yet,

@@ -15,21 +15,25 @@ const prebuilds: Record<string, string> = {
   "win32-x64": "win32-x64/mmap-wasi.napi.node",
 };
 
-/** The undefined symbols of an ELF file (nm -D) or the imports of a PE file (objdump -p). */
+/**
+ * What a built addon imports: an ELF file's undefined dynamic symbols (nm -D); for a PE
+ * file every name in it, since node.exe's functions are delay-imported and objdump does
+ * not list delay imports (each imported name is in the file as a string).
+ */
 function importedSymbols(file: string): string[] {
-  const isPe = fs.readFileSync(file).subarray(0, 2).toString("latin1") === "MZ";
-  const [command, args] = isPe ? ["x86_64-w64-mingw32-objdump", ["-p", file]] : ["nm", ["-D", "--undefined-only", file]];
-  const result = spawnSync(command, args, { encoding: "utf8" });
+  const bytes = fs.readFileSync(file);
+  if (bytes.subarray(0, 2).toString("latin1") === "MZ") return bytes.toString("latin1").match(/[\x21-\x7e]{4,}/g) ?? [];
+  const result = spawnSync("nm", ["-D", "--undefined-only", file], { encoding: "utf8" });
   if (result.error || result.status !== 0) {
-    throw new Error(`${command} ${args.join(" ")} failed: ${result.error?.message ?? result.stderr}`);
+    throw new Error(`nm -D --undefined-only ${file} failed: ${result.error?.message ?? result.stderr}`);
   }
   return result.stdout.split("\n");
 }
 
 function assertNoV8(file: string): void {
   const symbols = importedSymbols(file);
-  assert.ok(symbols.some((line) => /napi_/.test(line)), `${file}: no napi_ symbol among its imports, so the check saw nothing`);
-  const v8 = symbols.filter((line) => line.includes("_ZN2v8") || /\?\w*@v8@@/.test(line));
+  assert.ok(symbols.some((line) => /napi_create_/.test(line)), `${file}: no napi_create_ function among its imports, so the check saw nothing`);
+  const v8 = symbols.filter((line) => line.includes("_ZN2v8") || /@v8@@/.test(line));
   assert.deepEqual(v8, [], `${file} uses V8's C++ API`);
 }
 
@@ -45,9 +49,6 @@ describe("prebuilds: Node-API only", function () {
     it(`${target}: ${relative} exists and has no V8 symbol`, function () {
       const file = path.join(nativeDir, "prebuilds", relative);
       if (!fs.existsSync(file)) missingPrerequisite(this, `${file} is not built (npm run prebuilds)`);
-      if (target === "win32-x64" && spawnSync("x86_64-w64-mingw32-objdump", ["--version"]).status !== 0) {
-        missingPrerequisite(this, "x86_64-w64-mingw32-objdump not found (apt-get install binutils-mingw-w64-x86-64)");
-      }
       assertNoV8(file);
     });
   }
