@@ -21,8 +21,10 @@ async function stopped(child: ReturnType<typeof spawn>): Promise<void> {
   await exited;
 }
 
-function expectCode(run: () => unknown, code: string): void {
-  assert.throws(run, (error: unknown) => error instanceof MmapError && error.code === code);
+function expectCode(run: () => unknown, code: string): MmapError {
+  let caught: unknown;
+  assert.throws(run, (error: unknown) => (caught = error) instanceof MmapError && error.code === code);
+  return caught as MmapError;
 }
 
 /** A probe guest (tests/guests/probe.ts) with an `open` that takes a path string. */
@@ -74,7 +76,10 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
         expectCode(() => mapping.read(60_000, 10), "ERR_MMAP_TRUNCATED");
         expectCode(() => mapping.read(4000, 200), "ERR_MMAP_TRUNCATED");
         expectCode(() => mapping.readInto(8192, new Uint8Array(16)), "ERR_MMAP_TRUNCATED");
-        if (mode !== "ro") expectCode(() => mapping.write(20_000, Buffer.from("x")), "ERR_MMAP_TRUNCATED");
+        if (mode !== "ro") {
+          const error = expectCode(() => mapping.write(20_000, Buffer.from("x")), "ERR_MMAP_TRUNCATED");
+          assert.match(error.message, /written there are lost/);
+        }
         assert.equal(Buffer.from(mapping.read(0, 4)).toString(), "aaaa");
         mapping.advise(0, mapping.length, MmapAdvice.WillNeed);
         mapping.flush();
@@ -119,19 +124,79 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       guest.mmap.close();
     });
 
-    it("a fault outside our copies is not swallowed: direct view access still gets SIGBUS", () => {
-      const file = temp.file("direct");
+    for (const mode of ["rw", "cow", "ro"] as const) {
+      it(`${mode}: a view read past the new end gives zeros, a view write there is lost; truncated says so, the next call throws once`, () => {
+        const file = temp.file(`view-${mode}`);
+        fs.writeFileSync(file, Buffer.alloc(64 * 1024, 7));
+        const mapping = { ro: MemoryMappedFile.openRo, rw: MemoryMappedFile.openRw, cow: MemoryMappedFile.openCow }[mode](file);
+        try {
+          const view = mapping.view();
+          assert.equal(mapping.truncated, false);
+          shrink(file, 10_000);
+          assert.equal(view[40_000], 0, "a lost page reads as zeros");
+          view[50_000] = 9; // lands on a zero page of this process, never in the file
+          assert.equal(view[5000], 7, "what is left is still the file");
+          assert.equal(mapping.truncated, true);
+          const error = expectCode(() => mapping.read(0, 4), "ERR_MMAP_TRUNCATED");
+          assert.match(error.message, /a view met it/);
+          assert.deepEqual([...mapping.read(0, 4)], [7, 7, 7, 7], "reported once; what is left still reads");
+          assert.equal(fs.statSync(file).size, 10_000, "the write did not grow the file");
+        } finally {
+          mapping.close();
+        }
+      });
+    }
+
+    it("a chunks() loop over a file truncated meanwhile: the chunk that met the loss reads zeros, the next one throws", () => {
+      const file = temp.file("chunks");
+      fs.writeFileSync(file, Buffer.alloc(256 * 1024, 5));
+      const mapping = MemoryMappedFile.openRo(file);
+      let sum = 0;
+      let seen = 0;
+      const error = expectCode(() => {
+        for (const chunk of mapping.chunks(16 * 1024)) {
+          if (seen++ === 2) shrink(file, 40 * 1024);
+          for (const byte of chunk) sum += byte;
+        }
+      }, "ERR_MMAP_TRUNCATED");
+      assert.match(error.message, /from offset 40960/);
+      assert.equal(seen, 3, "the third chunk (32-48 KiB) met the new end at 40 KiB");
+      assert.equal(sum, 5 * 40 * 1024, "the bytes past the new end read as zeros");
+      assert.equal(mapping.truncated, true);
+      assert.equal(mapping.residency().totalPages * mapping.residency().pageSize, 256 * 1024, "reported once");
+      mapping.close();
+      assert.equal(mapping.truncated, false, "close() ends it");
+    });
+
+    it("resize() maps the file anew: the loss is gone", () => {
+      const file = temp.file("resize");
+      fs.writeFileSync(file, Buffer.alloc(64 * 1024, 3));
+      const mapping = MemoryMappedFile.openRw(file);
+      try {
+        shrink(file, 4096);
+        assert.equal(mapping.view()[30_000], 0);
+        assert.equal(mapping.truncated, true);
+        mapping.resize(64 * 1024);
+        assert.equal(mapping.truncated, false);
+        assert.equal(mapping.view()[30_000], 0, "the file's new bytes are zeros");
+        mapping.write(30_000, Buffer.from("kept"));
+        mapping.flush();
+        assert.equal(fs.readFileSync(file).subarray(30_000, 30_004).toString(), "kept");
+      } finally {
+        mapping.close();
+      }
+    });
+
+    it("a SIGBUS sent by a process, not a fault, reaches the handler installed before ours", () => {
       const script = `
-        import { MemoryMappedFile } from ${JSON.stringify(libraryUrl)};
-        import { truncateSync } from "node:fs";
-        const mapping = MemoryMappedFile.openRw(${JSON.stringify(file)});
-        truncateSync(${JSON.stringify(file)}, 0);
-        try { mapping.read(8192, 1); } catch (error) { console.log(error.code); }
-        console.log(mapping.view()[8192]);`;
-      fs.writeFileSync(file, Buffer.alloc(16_384));
+        process.on("SIGBUS", () => { console.log("received"); process.exit(0); });
+        const { MemoryMappedFile } = await import(${JSON.stringify(libraryUrl)});
+        process.kill(process.pid, "SIGBUS");
+        setTimeout(() => process.exit(3), 5000);`;
       const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
-      assert.equal(result.stdout, "ERR_MMAP_TRUNCATED\n", "the guarded copy is caught first");
-      assert.equal(result.signal, "SIGBUS", "the unguarded access reaches the default action");
+      assert.equal(result.signal, null, result.stderr);
+      assert.equal(result.stdout, "received\n");
+      assert.equal(result.status, 0);
     });
   });
 
@@ -496,6 +561,9 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
           const { MemoryMappedFile, MmapAdvice } = await import(${JSON.stringify(libraryUrl)});
           const { parentPort, workerData } = await import("node:worker_threads");
           const mapping = MemoryMappedFile.openRo(${JSON.stringify(file)});
+          // Every worker maps before any splits: a late one could not map at all.
+          parentPort.postMessage("mapped");
+          await new Promise((resolve) => parentPort.once("message", resolve));
           let state = 12345 + workerData, refused = 0;
           for (let i = 0; refused < 2000 && i < 400000; i++) {
             state = (Math.imul(state, 1103515245) + 12345) >>> 0;
@@ -510,6 +578,9 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
           setInterval(() => {}, 1000); // keeps the split mapping alive
         \`;
         const workers = [0, 1, 2].map((k) => new Worker(source, { eval: true, type: "module", workerData: k }));
+        const message = (w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); });
+        await Promise.all(workers.map(message));
+        for (const w of workers) w.postMessage("split");
         const refused = await Promise.all(workers.map((w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); })));
         const peak = lines();
         const spare = Buffer.alloc(64 << 20, 1).length; // the engine can still map memory
