@@ -6,12 +6,12 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
-import { MemoryMappedFile, MmapAdvice, MmapError, createMmapImports } from "../build/lib/index.js";
+import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
 import { MiB, describeOnLinux, mapsLineCount, missingPrerequisite, openWays, openingWay, smapsTotal, tempDir } from "./helpers.js";
+import { DATA, E, startProbe } from "./probe.js";
 
 const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
-const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
 
 /** Kills a helper process and waits until it is gone, so it touches no file afterwards. */
 async function stopped(child: ReturnType<typeof spawn>): Promise<void> {
@@ -24,34 +24,6 @@ async function stopped(child: ReturnType<typeof spawn>): Promise<void> {
 function expectCode(run: () => unknown, code: string): void {
   assert.throws(run, (error: unknown) => error instanceof MmapError && error.code === code);
 }
-
-/** A probe guest (tests/guests/probe.ts) with an `open` that takes a path string. */
-function probe(grants: Parameters<typeof createMmapImports>[0]) {
-  const mmap = createMmapImports(grants);
-  const instance = new WebAssembly.Instance(probeModule, mmap.imports as unknown as WebAssembly.Imports);
-  mmap.attach(instance);
-  const g = instance.exports as unknown as Record<string, (...args: never[]) => number> & { memory: WebAssembly.Memory };
-  g.grow!(16 as never);
-  const open = (guestPath: string | Uint8Array, mode: number): [number, number] => {
-    const bytes = typeof guestPath === "string" ? Buffer.from(guestPath) : guestPath;
-    new Uint8Array(g.memory.buffer).set(bytes, 0x1000);
-    const errno = g.open!(0x1000 as never, bytes.length as never, mode as never, 0x100 as never);
-    return [errno, new DataView(g.memory.buffer).getUint32(0x100, true)];
-  };
-  const create = (guestPath: string, size: bigint): [number, number] => {
-    const bytes = Buffer.from(guestPath);
-    new Uint8Array(g.memory.buffer).set(bytes, 0x1000);
-    const errno = g.create!(0x1000 as never, bytes.length as never, size as never, 0x100 as never);
-    return [errno, new DataView(g.memory.buffer).getUint32(0x100, true)];
-  };
-  const read = (handle: number, offset: bigint, len: number): [number, string] => {
-    const errno = g.read!(handle as never, offset as never, 0x10000 as never, len as never);
-    return [errno, Buffer.from(new Uint8Array(g.memory.buffer, 0x10000, len)).toString("latin1")];
-  };
-  return { g, mmap, open, create, read };
-}
-
-const E = { success: 0, badf: 8, inval: 28, io: 29, isdir: 31, mfile: 33, noent: 44, nomem: 48, notcapable: 76 };
 
 describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, mkfifo and truncate(1)", function () {
   this.timeout(300_000);
@@ -109,13 +81,13 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       const dir = temp.file("grant");
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, "f"), Buffer.alloc(32 * 1024, 1));
-      const guest = probe({ grants: [{ guest: "/g", host: dir, access: "rw" }] });
+      const guest = startProbe({ grants: [{ guest: "/g", host: dir, access: "rw" }] });
       const [errno, handle] = guest.open("/g/f", 1);
       assert.equal(errno, E.success);
       shrink(path.join(dir, "f"), 100);
-      assert.equal(guest.read(handle, 20_000n, 8)[0], E.io);
-      assert.equal(guest.g.write!(handle as never, 16_384n as never, 0x10000 as never, 4 as never), E.io);
-      assert.deepEqual(guest.read(handle, 0n, 2), [E.success, "\x01\x01"]);
+      assert.equal(guest.readText(handle, 20_000n, 8)[0], E.io);
+      assert.equal(guest.g.write(handle, 16_384n, DATA, 4), E.io);
+      assert.deepEqual(guest.readText(handle, 0n, 2), [E.success, "\x01\x01"]);
       guest.mmap.close();
     });
 
@@ -223,7 +195,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       const huge = path.join(dir, "huge");
       fs.writeFileSync(huge, "");
       fs.truncateSync(huge, 15 * 2 ** 40); // 15 TiB, sparse (ext4 allows up to 16 TiB)
-      const guest = probe({ grants: [{ guest: "/d", host: dir }] });
+      const guest = startProbe({ grants: [{ guest: "/d", host: dir }] });
       const errnos: number[] = [];
       for (let i = 0; i < 16; i++) errnos.push(guest.open("/d/huge", 0)[0]);
       // 2^47 bytes of user address space on x86-64: four 15 TiB files fit in half of it.
@@ -240,7 +212,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       const dir = temp.file("limits");
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, "f"), Buffer.alloc(1000));
-      const guest = probe({ grants: [{ guest: "/d", host: dir }], limits: { maxHandles: 64, maxMappedBytes: 50_000 } });
+      const guest = startProbe({ grants: [{ guest: "/d", host: dir }], limits: { maxHandles: 64, maxMappedBytes: 50_000 } });
       const seen = new Map<number, number>();
       for (let i = 0; i < 500; i++) {
         const [errno] = guest.open("/d/f", 0);
@@ -248,7 +220,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       }
       assert.equal(seen.get(E.success), 50, "50 × 1000 bytes fit in 50,000");
       assert.equal(seen.get(E.nomem), 450);
-      const many = probe({ grants: [{ guest: "/d", host: dir }], limits: { maxHandles: 64 } });
+      const many = startProbe({ grants: [{ guest: "/d", host: dir }], limits: { maxHandles: 64 } });
       for (let i = 0; i < 64; i++) assert.equal(many.open("/d/f", 0)[0], E.success);
       assert.equal(many.open("/d/f", 0)[0], E.mfile);
       guest.mmap.close();
@@ -304,15 +276,15 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
 
     /** A guest granted `data` opens `guestPath` `times` times: how often it read which first 4 bytes, or got which errno. */
     function openOutcomes(guestPath: string, times: number): Map<string, number> {
-      const guest = probe({ grants: [{ guest: "/data", host: data }] });
+      const guest = startProbe({ grants: [{ guest: "/data", host: data }] });
       const outcomes = new Map<string, number>();
       try {
         for (let i = 0; i < times; i++) {
           const [errno, handle] = guest.open(guestPath, 0);
           let outcome = `errno ${errno}`;
           if (errno === E.success) {
-            outcome = guest.read(handle, 0n, 4)[1];
-            guest.g.close!(handle as never);
+            outcome = guest.readText(handle, 0n, 4)[1];
+            guest.g.close(handle);
           }
           outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
         }
@@ -356,13 +328,13 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
         fs.mkdirSync(folder);
         const outcomes = await whileFlipping(folderFlipper(folder, outside), () => {
           const counts = new Map<number, number>();
-          const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
+          const guest = startProbe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
           try {
             // A race: each run has a chance to hit the window, and 5,000 tries hit it on
             // this machine when the check was only made by path.
             for (let i = 0; i < 5000; i++) {
               const [errno, handle] = guest.create(`/data/folder/f${i}`, 16n);
-              if (errno === E.success) guest.g.close!(handle as never);
+              if (errno === E.success) guest.g.close(handle);
               counts.set(errno, (counts.get(errno) ?? 0) + 1);
             }
           } finally {
@@ -382,7 +354,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       const server = net.createServer().listen(path.join(data, "socket"));
       await new Promise((resolve) => server.once("listening", resolve));
       try {
-        const guest = probe({
+        const guest = startProbe({
           grants: [
             { guest: "/data", host: data, access: "rw" }, { guest: "/dev", host: "/dev" },
             { guest: "/proc", host: "/proc/self" }, { guest: "/sys", host: "/sys/kernel/mm/transparent_hugepage" },
@@ -405,7 +377,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
     });
 
     it("very long paths and names get an errno", () => {
-      const guest = probe({ grants: [{ guest: "/data", host: data }] });
+      const guest = startProbe({ grants: [{ guest: "/data", host: data }] });
       assert.equal(guest.open(`/data/${"a/".repeat(3000)}x`, 0)[0], E.inval, "longer than 4096 bytes");
       assert.equal(guest.open(`/data/${"n".repeat(300)}`, 0)[0], E.inval, "a name longer than 255 bytes");
       assert.equal(guest.open(`/data/${"../".repeat(1000)}data/real.txt`, 0)[0], E.success);
@@ -418,7 +390,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       fs.mkdirSync(deep, { recursive: true });
       const name = "n".repeat(250);
       assert.ok(Buffer.byteLength(deep) + 1 + name.length >= 4096, "the host path must be too long");
-      const guest = probe({ grants: [{ guest: "/deep", host: deep, access: "rw" }] });
+      const guest = startProbe({ grants: [{ guest: "/deep", host: deep, access: "rw" }] });
       const [errno] = guest.create(`/deep/${name}`, 1n);
       assert.equal(errno, E.inval);
       assert.equal(errno, guest.open(`/deep/${name}`, 0)[0], "open and create say the same");
@@ -428,7 +400,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
 
     it("hard links are refused: another name of the file may lie outside the grant", () => {
       fs.linkSync(path.join(outside, "secret"), path.join(data, "hard"));
-      const guest = probe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
+      const guest = startProbe({ grants: [{ guest: "/data", host: data, access: "rw" }] });
       assert.equal(guest.open("/data/hard", 0)[0], E.notcapable);
       assert.equal(guest.open("/data/hard", 1)[0], E.notcapable);
       assert.equal(guest.create("/data/hard", 0n)[0], E.notcapable);
@@ -526,7 +498,7 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       const dir = temp.file("create-big");
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, "precious"), "keep me");
-      const guest = probe({ grants: [{ guest: "/w", host: dir, access: "rw" }] });
+      const guest = startProbe({ grants: [{ guest: "/w", host: dir, access: "rw" }] });
       const fds = () => fs.readdirSync("/proc/self/fd").length;
       const before = fds();
       for (let i = 0; i < 50; i++) assert.equal(guest.create("/w/precious", 1n << 50n)[0], E.io);
@@ -574,19 +546,19 @@ describeOnLinux("hardening", "/proc/self (maps, fd, status), vm.max_map_count, m
       const dir = temp.file("reuse");
       fs.mkdirSync(dir);
       fs.writeFileSync(path.join(dir, "f"), "data");
-      const guest = probe({ grants: [{ guest: "/d", host: dir }] });
+      const guest = startProbe({ grants: [{ guest: "/d", host: dir }] });
       const seen = new Set<number>();
       const [, first] = guest.open("/d/f", 0);
-      guest.g.close!(first as never);
+      guest.g.close(first);
       seen.add(first);
       for (let i = 0; i < 20_000; i++) {
         const [errno, handle] = guest.open("/d/f", 0);
         assert.equal(errno, E.success);
         assert.ok(!seen.has(handle), `handle ${handle} came back after ${i} opens`);
         seen.add(handle);
-        guest.g.close!(handle as never);
+        guest.g.close(handle);
       }
-      assert.equal(guest.read(first, 0n, 1)[0], E.badf);
+      assert.equal(guest.readText(first, 0n, 1)[0], E.badf);
       guest.mmap.close();
     });
   });
