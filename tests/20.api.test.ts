@@ -2,21 +2,9 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmap, pageSize } from "../build/lib/index.js";
-import { tempDir } from "./helpers.js";
+import { expectCode, tempDir } from "./helpers.js";
 
-function expectCode(run: () => unknown, code: string): MmapError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof MmapError, `expected MmapError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
-
-describe("api: advise (the original tests)", () => {
+describe("api: advise on each mode, at the range edges, unaligned, and refused", () => {
   let temp: ReturnType<typeof tempDir>;
   beforeEach(() => { temp = tempDir("advise"); });
   afterEach(() => temp.remove());

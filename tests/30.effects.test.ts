@@ -8,9 +8,8 @@ import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
 import { coreExports } from "../build/lib/core.js";
 import { readAheadWindow } from "../build/lib/readahead.js";
-import { GiB, KiB, MiB, describeOnLinux, evict, mapsLineCount, sleep, smapsTotal, tempDir, writeRandomFile } from "./helpers.js";
+import { GiB, KiB, MiB, describeOnLinux, evict, libraryUrl, mapsLineCount, sleep, smapsTotal, tempDir, writeRandomFile } from "./helpers.js";
 
-const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 const WILLNEED = (coreExports.ACTION_MADV_WILLNEED as WebAssembly.Global).value as number;
 
 async function until(deadlineMs: number, done: () => boolean): Promise<number> {

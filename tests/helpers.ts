@@ -4,9 +4,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { getSystemErrorMap } from "node:util";
+import { MmapError } from "../build/lib/index.js";
 import { native, FileAdvice } from "../build/lib/native.js";
+
+/** The built library, for scripts that tests run in a child process. */
+export const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 
 export const isLinux = process.platform === "linux";
 
@@ -130,3 +135,21 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
+
+/** Runs `run`, which must throw an MmapError with `code`; returns that error. */
+export function expectCode(run: () => unknown, code: string): MmapError {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof MmapError, `expected MmapError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, caught.message);
+  return caught;
+}
+
+/** Runs an ES module `script` in a child Node with --expose-gc (at most a minute). */
+export function runModuleScript(script: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+}
