@@ -2,12 +2,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmap, pageSize } from "../build/lib/index.js";
-import { expectCode, tempDir } from "./helpers.js";
+import { expectCode, suiteTempDir } from "./helpers.js";
 
 describe("api: advise on each mode, at the range edges, unaligned, and refused", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("advise"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("advise");
 
   it("Sequential over a new 4096-byte rw mapping", () => {
     const file = MemoryMappedFile.createRw(temp.file("a"), 4096);
@@ -67,9 +65,7 @@ describe("api: advise on each mode, at the range edges, unaligned, and refused",
 });
 
 describe("api: reading and writing", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("rw"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("rw");
 
   it("rw write + flush puts the bytes in the file", () => {
     const path = temp.file("w");
@@ -142,9 +138,7 @@ describe("api: reading and writing", () => {
 });
 
 describe("api: lifecycle", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("life"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("life");
 
   it("after close() views have length 0, every method is ERR_MMAP_CLOSED, close() again is harmless", async () => {
     const file = MemoryMappedFile.createRw(temp.file("c"), 8192);

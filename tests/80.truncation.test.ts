@@ -6,14 +6,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
-import { describeOnLinux, expectCode, libraryUrl, smapsTotal, tempDir } from "./helpers.js";
+import { describeOnLinux, expectCode, libraryUrl, smapsTotal, suiteTempDir } from "./helpers.js";
 import { DATA, E, startProbe } from "./probe.js";
 
 describeOnLinux("truncation: a file shrunk beneath the mapping (by another process)", "truncate(1) and /proc/self/smaps", function () {
   this.timeout(300_000);
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("truncation"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("truncation");
 
   const shrink = (file: string, size: number) => {
     const result = spawnSync("truncate", ["-s", String(size), file]);

@@ -6,14 +6,12 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
-import { MiB, describeOnLinux, expectCode, libraryUrl, mapsLineCount, missingPrerequisite, runModuleScript, tempDir } from "./helpers.js";
+import { MiB, describeOnLinux, expectCode, libraryUrl, mapsLineCount, missingPrerequisite, runModuleScript, suiteTempDir } from "./helpers.js";
 import { E, startProbe } from "./probe.js";
 
 describeOnLinux("limits: running out of a resource is an error, not a dead process", "/proc/self (maps, fd, status) and vm.max_map_count", function () {
   this.timeout(300_000);
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("limits"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("limits");
 
   it("a lock() that fails in a later 4 GiB segment (RLIMIT_MEMLOCK) unlocks the earlier ones", function () {
     // Root ignores RLIMIT_MEMLOCK through CAP_IPC_LOCK: the child runs without it, and

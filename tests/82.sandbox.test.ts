@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { getSystemErrorName } from "node:util";
 import { MemoryMappedFile } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
-import { describeOnLinux, expectCode, missingPrerequisite, openWays, openingWay, tempDir } from "./helpers.js";
+import { describeOnLinux, expectCode, missingPrerequisite, openingWay, openWays, suiteTempDir, tempDir } from "./helpers.js";
 import { E, startProbe } from "./probe.js";
 
 /** Kills a helper process and waits until it is gone, so it touches no file afterwards. */
@@ -23,9 +23,7 @@ async function stopped(child: ReturnType<typeof spawn>): Promise<void> {
 
 describeOnLinux("sandbox: a guest never reaches a file outside its grants", "/proc/self/fd, mkfifo and /sys", function () {
   this.timeout(300_000);
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("sandbox"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("sandbox");
 
   let data: string;
   let outside: string;
@@ -228,9 +226,7 @@ describeOnLinux("sandbox: a guest never reaches a file outside its grants", "/pr
 
 describeOnLinux("special files opened from Node: a FIFO or a dangling link neither blocks nor spins", "mkfifo", function () {
   this.timeout(300_000);
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("special"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("special");
 
   it("openOrCreate on a dangling symbolic link fails with ENOENT instead of spinning", () => {
     const link = temp.file("dangling");

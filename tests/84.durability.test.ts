@@ -3,13 +3,11 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import { describeOnLinux, libraryUrl, runModuleScript, tempDir } from "./helpers.js";
+import { describeOnLinux, libraryUrl, runModuleScript, suiteTempDir } from "./helpers.js";
 
 describeOnLinux("durability: a flushed byte survives SIGKILL of the process", "SIGKILL of a child process", function () {
   this.timeout(300_000);
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("durability"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("durability");
 
   it("durability: write + flush + SIGKILL, 100 times, never loses a flushed byte", async () => {
     const file = temp.file("durable");
@@ -40,9 +38,7 @@ describeOnLinux("durability: a flushed byte survives SIGKILL of the process", "S
 
 describeOnLinux("teardown: a transferred view and a worker ended mid-flush stay safe", "the addon's POSIX build in a child process", function () {
   this.timeout(300_000);
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("teardown"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("teardown");
 
   it("a transferred view buffer is copied, not moved: close() and GC stay safe", () => {
     const file = temp.file("transfer");

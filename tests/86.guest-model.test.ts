@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
-import { tempDir } from "./helpers.js";
+import { suiteTempDir } from "./helpers.js";
+import { modelTests, regressions } from "./model/suite.js";
 import { DATA, E, startProbe, type Probe } from "./probe.js";
 
 const U64 = 2n ** 64n;
@@ -275,30 +276,11 @@ function property(dir: string, replayPath?: string) {
   });
 }
 
-const regressions = JSON.parse(fs.readFileSync(new URL("./model/regressions.json", import.meta.url), "utf8")) as {
-  guest: Array<{ seed: number; path: string; replayPath: string; note: string }>;
-};
-
 describe("model: the guest ABI against a byte-array model", function () {
   this.timeout(600_000);
-  let temp: ReturnType<typeof tempDir>;
-  before(() => { temp = tempDir("guest-model"); });
-  after(() => temp.remove());
-
-  for (const regression of regressions.guest) {
-    it(`regression seed ${regression.seed}: ${regression.note}`, () => {
-      fc.assert(property(temp.dir, regression.replayPath), { seed: regression.seed, path: regression.path, endOnFailure: true });
-    });
-  }
-
-  it("at least 100,000 random guest calls, valid and invalid, all equal to the model", () => {
-    calls = 0;
-    const seed = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
-    let runs = 0;
-    while (calls < 100_000) {
-      fc.assert(property(temp.dir), { seed: seed + runs, numRuns: 10, endOnFailure: false });
-      runs += 10;
-    }
-    console.log(`      ${calls} guest calls in ${runs} runs from seed ${seed} (MODEL_SEED=${seed} replays them)`);
+  const temp = suiteTempDir("guest-model", "all");
+  modelTests(() => temp.dir, {
+    regressions: regressions.guest, property, what: "guest calls", calls: () => calls, resetCalls: () => { calls = 0; },
+    runsPerAssert: 10,
   });
 });

@@ -68,6 +68,21 @@ export function tempDir(prefix: string): { dir: string; file: (name: string) => 
   };
 }
 
+/**
+ * The suite's temporary folder: a fresh tempDir for each test (`"each"`) or one for all
+ * of the suite's tests (`"all"`), made before and removed after them. The returned object
+ * always stands for the current one.
+ */
+export function suiteTempDir(prefix: string, scope: "each" | "all" = "each"): { readonly dir: string; file(name: string): string } {
+  let current: ReturnType<typeof tempDir> | undefined;
+  (scope === "each" ? beforeEach : before)(() => { current = tempDir(prefix); });
+  (scope === "each" ? afterEach : after)(() => current?.remove());
+  return {
+    get dir() { return current!.dir; },
+    file: (name) => current!.file(name),
+  };
+}
+
 /** Writes `size` random bytes to `file` in 8 MiB steps. */
 export function writeRandomFile(file: string, size: number): void {
   const fd = fs.openSync(file, "w");
