@@ -2,7 +2,7 @@
 # Builds the C and Rust example guests for wasm32-wasi:
 #   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
 #   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
-# examples/rust/mmap_wasi.rs is the SDK module the others include, not a guest.
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs.
 #
 # Both toolchains are probed before anything is built; if either is missing this
 # prints what to install and exits 1. CLANG and RUSTC override the compilers.
@@ -69,7 +69,6 @@ for source in examples/c/*.c; do
   echo "build-native-guests: $source -> $out"
 done
 for source in examples/rust/*.rs; do
-  [ "$(basename "$source")" = mmap_wasi.rs ] && continue
   out="build/examples/rust/$(basename "$source" .rs).wasm"
   "$RUSTC" "${RUSTFLAGS[@]}" -o "$out" "$source"
   echo "build-native-guests: $source -> $out"

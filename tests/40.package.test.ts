@@ -149,20 +149,22 @@ describe("package: the npm tarball, installed and used by a new project", functi
       "build/guest.wasm",
       "build/lib/index.js",
       "build/lib/index.d.ts",
+      "build/lib/cli/main.js",
       "native/binding.gyp",
       "native/addon.cc",
       "native/posix.cc",
       "native/platform.h",
-      "assembly/sdk/index.ts",
-      "examples/c/mmap_wasi.h",
-      "examples/rust/mmap_wasi.rs",
+      "sdk/assemblyscript/index.ts",
+      "sdk/c/mmap_wasi.h",
+      "sdk/rust/mmap_wasi.rs",
       "README.md",
       "LICENSE",
     ];
     const missing = required.filter((file) => !entries.includes(file));
     assert.deepEqual(missing, [], `missing from the tarball: ${missing.join(", ")}\n--- tarball ---\n${listing}`);
-    // The guest SDKs ship (assembly/sdk/, the C header, the Rust module); the core's sources do not.
-    const forbidden = ["native/build/", "node_modules/", "native/node_modules/", "tests/", "assembly/core/", "assembly/host.ts", "assembly/guest.ts", "host/", "build/guests/"];
+    // The guest SDKs ship (sdk/: AssemblyScript, the C header, the Rust module); the core's
+    // sources (assembly/) and the examples do not.
+    const forbidden = ["native/build/", "node_modules/", "native/node_modules/", "tests/", "assembly/", "examples/", "host/", "build/guests/"];
     const leaked = entries.filter((entry) => forbidden.some((prefix) => entry.startsWith(prefix)));
     assert.deepEqual(leaked, [], `workspace files in the tarball:\n${leaked.join("\n")}`);
     const stray = entries.filter((entry) => entry.endsWith(".tgz") || entry.endsWith(".node"));

@@ -10,7 +10,7 @@ import { randomFillSync } from "node:crypto";
 import { missingPrerequisite, tempDir } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "build", "lib", "cli.js");
+const cli = path.join(root, "build", "lib", "cli", "main.js");
 const built = (...parts: string[]) => path.join(root, "build", ...parts);
 
 /** FNV-1a 64-bit, in two 32-bit halves (prime 2^40 + 0x1b3). */

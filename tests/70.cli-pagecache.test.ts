@@ -5,12 +5,12 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseSize, formatBytes } from "../build/lib/sizes.js";
+import { parseSize, formatBytes } from "../build/lib/cli/sizes.js";
 import { native, FileAdvice } from "../build/lib/native.js";
 import { MiB, describeOnLinux, evict, missingPrerequisite, sleep, tempDir, writeRandomFile } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const cli = path.join(root, "build", "lib", "cli.js");
+const cli = path.join(root, "build", "lib", "cli", "main.js");
 const PAGE = 4096;
 const COMMANDS = ["residency", "touch", "evict", "advise", "lock"];
 const SGR = /\x1b\[[0-9;]*m/;

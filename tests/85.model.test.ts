@@ -10,7 +10,8 @@ import {
   type FileModel, type MappingModel, type Mode, type Outcome, PAGE, adviceOutcome, dropPages, operand, rangeOutcome,
   resized, sizeOutcome,
 } from "./model/api-model.js";
-import { tempDir } from "./helpers.js";
+import { modelTests, regressions } from "./model/suite.js";
+import { suiteTempDir } from "./helpers.js";
 
 interface Real {
   dir: string;
@@ -272,29 +273,11 @@ function property(dir: string, replayPath?: string) {
   });
 }
 
-interface Regression { seed: number; path: string; replayPath: string; note: string }
-const regressions = JSON.parse(fs.readFileSync(new URL("./model/regressions.json", import.meta.url), "utf8")) as { api: Regression[] };
-
 describe("model: the Node API against a byte-array model", function () {
   this.timeout(600_000);
-  let temp: ReturnType<typeof tempDir>;
-  before(() => { temp = tempDir("model"); });
-  after(() => temp.remove());
-
-  for (const regression of regressions.api) {
-    it(`regression seed ${regression.seed}: ${regression.note}`, () => {
-      fc.assert(property(temp.dir, regression.replayPath), { seed: regression.seed, path: regression.path, endOnFailure: true });
-    });
-  }
-
-  it("at least 100,000 random calls, valid and invalid, all equal to the model", () => {
-    calls = 0;
-    const seed = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
-    let runs = 0;
-    while (calls < 100_000) {
-      runs++;
-      fc.assert(property(temp.dir), { seed: seed + runs, numRuns: 20, endOnFailure: false, verbose: 1 });
-    }
-    console.log(`      ${calls} calls in ${runs * 20} runs from seed ${seed} (MODEL_SEED=${seed} replays them)`);
+  const temp = suiteTempDir("model", "all");
+  modelTests(() => temp.dir, {
+    regressions: regressions.api, property, what: "calls", calls: () => calls, resetCalls: () => { calls = 0; },
+    runsPerAssert: 20, verbose: 1,
   });
 });

@@ -9,7 +9,7 @@ export const name = "touch-cold-1g";
 export const title = "touch of a cold 1 GiB file";
 export const goal = "mmap-wasi touch not slower than vmtouch -t (ratio >= 1.0)";
 
-const CLI = path.join(REPO, "build/lib/cli.js");
+const CLI = path.join(REPO, "build/lib/cli/main.js");
 
 /** Runs a program; resolves with its wall time in seconds (spawn to exit) and its stdout. */
 async function timed(file, args) {

@@ -3,7 +3,7 @@
 // Built with @assemblyscript/wasi-shim, which provides `process` and runs this file's
 // top level as the WASI `_start`.
 
-import { Advice, Errno, MappedFile, Mode, errnoName, lastErrno } from "../../assembly/sdk";
+import { Advice, Errno, MappedFile, Mode, errnoName, lastErrno } from "../../sdk/assemblyscript";
 
 const CHUNK_SIZE: u64 = 1024 * 1024;
 

@@ -4,7 +4,7 @@
 // Built with @assemblyscript/wasi-shim, which provides `process` and runs this file's
 // top level as the WASI `_start`.
 
-import { Errno, MappedFile, errnoName, lastErrno } from "../../assembly/sdk";
+import { Errno, MappedFile, errnoName, lastErrno } from "../../sdk/assemblyscript";
 
 function fail(functionName: string, error: i32): void {
   process.stderr.write(`error: ${functionName} failed: errno ${error} (${errnoName(error)})\n`);

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mmap_wasi.h"
+#include "../../sdk/c/mmap_wasi.h"
 
 #define CHUNK_SIZE (1024 * 1024)
 

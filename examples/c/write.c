@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mmap_wasi.h"
+#include "../../sdk/c/mmap_wasi.h"
 
 static const char greeting[] = "hello, mapped world\n";
 static const char tail[] = "tail\n";

@@ -2,7 +2,7 @@
 //! hash of its bytes and its length. The C and AssemblyScript versions print the same
 //! bytes.
 
-#[path = "mmap_wasi.rs"]
+#[path = "../../sdk/rust/mmap_wasi.rs"]
 mod mmap_wasi;
 
 use mmap_wasi::{Advice, Errno, Mapping, Mode};

@@ -2,7 +2,7 @@
 //! near the new end, makes it durable and prints the length read back. The C and
 //! AssemblyScript versions print the same bytes and leave the same file.
 
-#[path = "mmap_wasi.rs"]
+#[path = "../../sdk/rust/mmap_wasi.rs"]
 mod mmap_wasi;
 
 use mmap_wasi::{Errno, Mapping};

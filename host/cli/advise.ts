@@ -1,8 +1,8 @@
 // `mmap-wasi advise`: gives one piece of advice for a range of a file.
-import { parseCommand, plural, UsageError } from "./cli-shared.js";
-import { MmapAdvice } from "./advice.js";
-import { MmapError } from "./errors.js";
-import { MemoryMappedFile } from "./memory-mapped-file.js";
+import { parseCommand, plural, UsageError } from "./shared.js";
+import { MmapAdvice } from "../advice.js";
+import { MmapError } from "../errors.js";
+import { MemoryMappedFile } from "../memory-mapped-file.js";
 import { formatBytes, parseSize } from "./sizes.js";
 
 /** Command-line names of the advice values. */

@@ -2,9 +2,9 @@
 // The `mmap-wasi` command: a subcommand per job. Exit codes: the command's own (run: the
 // guest's), 1 for a failure, 2 for a usage error.
 import { readFileSync } from "node:fs";
-import { MmapError } from "./errors.js";
-import { UsageError } from "./cli-shared.js";
-import { packageRoot } from "./paths.js";
+import { MmapError } from "../errors.js";
+import { UsageError } from "./shared.js";
+import { packageRoot } from "../paths.js";
 
 const HELP = `Usage: mmap-wasi COMMAND [options]
 
@@ -32,12 +32,12 @@ type Command = (argv: readonly string[]) => Promise<number>;
 // Each command's module is loaded only when it runs: a page-cache command does not pay
 // for the guest runtime, and the process starts sooner.
 const commands: Record<string, () => Promise<Command>> = {
-  run: async () => (await import("./cli-run.js")).run,
-  residency: async () => (await import("./cli-residency.js")).residency,
-  touch: async () => (await import("./cli-touch.js")).touch,
-  evict: async () => (await import("./cli-evict.js")).evict,
-  advise: async () => (await import("./cli-advise.js")).advise,
-  lock: async () => (await import("./cli-lock.js")).lock,
+  run: async () => (await import("./run.js")).run,
+  residency: async () => (await import("./residency.js")).residency,
+  touch: async () => (await import("./touch.js")).touch,
+  evict: async () => (await import("./evict.js")).evict,
+  advise: async () => (await import("./advise.js")).advise,
+  lock: async () => (await import("./lock.js")).lock,
 };
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -3,11 +3,11 @@
 // dropping it. Built on MemoryMappedFile; eviction uses the addon's posix_fadvise.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { MmapAdvice } from "./advice.js";
-import { MmapError, fromFsError, osError } from "./errors.js";
-import { MemoryMappedFile, pageSize } from "./memory-mapped-file.js";
-import { FileAdvice, native } from "./native.js";
-import { readAheadWindow } from "./readahead.js";
+import { MmapAdvice } from "../advice.js";
+import { MmapError, fromFsError, osError } from "../errors.js";
+import { MemoryMappedFile, pageSize } from "../memory-mapped-file.js";
+import { FileAdvice, native } from "../native.js";
+import { readAheadWindow } from "../readahead.js";
 
 /**
  * The regular files named by `paths`, in order, each once (hard links and repeats are

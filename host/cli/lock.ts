@@ -1,7 +1,7 @@
 // `mmap-wasi lock`: keeps files locked in memory until interrupted (like vmtouch -l).
-import { Failures, parseCommand, plural, UsageError } from "./cli-shared.js";
-import { MmapError } from "./errors.js";
-import { MemoryMappedFile, pageSize } from "./memory-mapped-file.js";
+import { Failures, parseCommand, plural, UsageError } from "./shared.js";
+import { MmapError } from "../errors.js";
+import { MemoryMappedFile, pageSize } from "../memory-mapped-file.js";
 import { regularFiles } from "./page-cache.js";
 import { formatBytes } from "./sizes.js";
 

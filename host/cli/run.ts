@@ -1,9 +1,9 @@
 // `mmap-wasi run`: runs a WASI command module with the mmap_wasi imports.
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import type { MmapGrant } from "./guest-imports.js";
-import { runGuest } from "./run-guest.js";
-import { UsageError } from "./cli-shared.js";
+import type { MmapGrant } from "../guest/imports.js";
+import { runGuest } from "../guest/run-guest.js";
+import { UsageError } from "./shared.js";
 
 export const RUN_HELP = `Usage: mmap-wasi run [options] GUEST.wasm [--] [ARGS...]
 

@@ -1,6 +1,6 @@
 // `mmap-wasi evict`: drops files from the page cache.
-import { Failures, parseCommand, plural, UsageError } from "./cli-shared.js";
-import { pageSize } from "./memory-mapped-file.js";
+import { Failures, parseCommand, plural, UsageError } from "./shared.js";
+import { pageSize } from "../memory-mapped-file.js";
 import { evictFile, regularFiles } from "./page-cache.js";
 import { formatBytes } from "./sizes.js";
 

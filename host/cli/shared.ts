@@ -1,7 +1,7 @@
 // What the page-cache commands share: argument parsing with usage errors (exit 2), and
 // per-file errors that are reported and counted while the command goes on (exit 1).
 import { parseArgs } from "node:util";
-import { MmapError } from "./errors.js";
+import { MmapError } from "../errors.js";
 
 /** A mistake in the command line: reported with a hint to --help, exit code 2. */
 export class UsageError extends Error {}

@@ -3,8 +3,8 @@
 // the mapping grants still reach the host's files).
 import * as fs from "node:fs";
 import * as v8 from "node:v8";
-import { createMmapImports, type MmapGrant, type MmapLimits } from "./guest-imports.js";
-import { MmapError } from "./errors.js";
+import { createMmapImports, type MmapGrant, type MmapLimits } from "./imports.js";
+import { MmapError } from "../errors.js";
 
 export interface RunGuestOptions {
   /** Arguments after the program name (argv[1…]). */

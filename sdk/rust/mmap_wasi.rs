@@ -3,7 +3,8 @@
 //! drop and turns errnos into `Result<_, Errno>`.
 //!
 //! A single file with no dependencies, so that `rustc` alone can build a guest:
-//! `#[path = "mmap_wasi.rs"] mod mmap_wasi;`.
+//! `#[path = "path/to/mmap_wasi.rs"] mod mmap_wasi;` (examples/rust/ names
+//! `../../sdk/rust/mmap_wasi.rs`).
 
 #![allow(dead_code)] // a guest uses only part of the SDK
 

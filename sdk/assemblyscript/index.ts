@@ -11,7 +11,8 @@
 //   if (lastErrno() != Errno.SUCCESS) return fail("len", lastErrno());
 //   const error = file.advise(0, length, Advice.WillNeed);
 //
-// Import it by relative path (`../../assembly/sdk`). It needs no WASI imports itself.
+// Import it by relative path (from examples/assemblyscript/: `../../sdk/assemblyscript`).
+// It needs no WASI imports itself.
 
 /** The raw imports, exactly as the ABI declares them. Each returns an errno (0 is
  *  success) except `page_size`; out-parameters are written only on success. */

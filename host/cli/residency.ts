@@ -1,6 +1,6 @@
 // `mmap-wasi residency`: how much of each file is in the page cache, and where.
-import { Failures, parseCommand, percentOf, plural, UsageError } from "./cli-shared.js";
-import { MemoryMappedFile, pageSize as hostPageSize } from "./memory-mapped-file.js";
+import { Failures, parseCommand, percentOf, plural, UsageError } from "./shared.js";
+import { MemoryMappedFile, pageSize as hostPageSize } from "../memory-mapped-file.js";
 import { residencyOf, regularFiles, type FileResidency } from "./page-cache.js";
 import { formatBytes } from "./sizes.js";
 import { columnsOf, isTerminal, plainStyle, styleFor, visibleLength, type Style } from "./terminal.js";

@@ -1,8 +1,8 @@
 // `mmap-wasi touch`: brings files into the page cache, and says how fast.
 import * as fs from "node:fs";
-import { Failures, parseCommand, plural, UsageError } from "./cli-shared.js";
-import { MmapError } from "./errors.js";
-import { MemoryMappedFile } from "./memory-mapped-file.js";
+import { Failures, parseCommand, plural, UsageError } from "./shared.js";
+import { MmapError } from "../errors.js";
+import { MemoryMappedFile } from "../memory-mapped-file.js";
 import { regularFiles, touchFile } from "./page-cache.js";
 import { Progress } from "./progress.js";
 import { formatBytes, formatSeconds } from "./sizes.js";
