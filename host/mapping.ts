@@ -17,6 +17,17 @@ export const NO_EXTERNAL_BUFFERS = native.NO_EXTERNAL_BUFFERS;
 export const MAP_COUNT_EXCEEDED = TRUNCATED - 1;
 
 /**
+ * For each region slot, the offset of its lowest page lost to truncation, or Infinity:
+ * the addon's fault guard writes it when it puts a zero page in place of a lost one. It
+ * lets copies made here in JavaScript see what they reached. Undefined where the runtime
+ * refuses external buffers; then the addon makes the copies and checks.
+ */
+const lostFrom: Float64Array | undefined = (() => {
+  const table = native.lossTable();
+  return typeof table === "number" ? undefined : new Float64Array(table);
+})();
+
+/**
  * Size of the process's user address space, or 0 where it is not known (then mappings
  * have no address-space budget). The main thread's stack sits at its top: 2^47 bytes on
  * x86-64, 2^39 to 2^48 on 64-bit ARM.
@@ -57,7 +68,11 @@ function withinBudget(adding: number): boolean {
  */
 class Segment {
   id = -1;
+  /** The id's slot in the addon's tables. */
+  slot = -1;
   buffer: ArrayBuffer | undefined;
+  /** The whole segment, for copies; null where no view can be made, so the addon copies. */
+  bytes: Uint8Array | null | undefined;
 }
 
 /** The segments of a mapping that is not mapped: shared, and never added to. */
@@ -70,6 +85,8 @@ export class Mapping {
   /** Bytes mapped; 0 once unmapped. */
   length = 0;
   #segments: readonly Segment[] = NO_SEGMENTS;
+  /** A loss to truncation was reported to the caller (by a failed copy, or lostSinceAsked). */
+  #lossReported = false;
   /**
    * Page offsets where range advice that changes the kernel's area flags starts or ends:
    * each may split an area in two. Cleared when advice covers the whole mapping again;
@@ -100,11 +117,13 @@ export class Mapping {
         return id;
       }
       segment.id = id;
+      segment.slot = id % native.REGION_SLOTS;
       segments[count] = segment;
       position += length;
     }
     segments.length = count;
     this.length = size;
+    this.#lossReported = false;
     return 0;
   }
 
@@ -138,26 +157,65 @@ export class Mapping {
   view(position: number, count: number): Uint8Array | number {
     const index = Math.floor(position / SEGMENT_SIZE);
     const segment = this.#segments[index]!;
-    let buffer = segment.buffer;
-    if (buffer === undefined) {
-      const made = native.view(segment.id);
-      if (typeof made === "number") return made;
-      // Not marked untransferable: on Node 22 and later that sets a detach key, and the
-      // addon could no longer detach the buffer. Node copies an external buffer that is
-      // transferred (20) or refuses to (22 and later), so it never leaves this owner.
-      buffer = segment.buffer = made;
-    }
+    const buffer = segment.buffer ?? Mapping.#makeView(segment);
+    if (typeof buffer === "number") return buffer;
     return new Uint8Array(buffer, position - index * SEGMENT_SIZE, count);
+  }
+
+  /**
+   * The lowest offset of the mapping whose page was lost to truncation, or Infinity. A
+   * view that read there got zeros; a write there is lost.
+   */
+  lostFrom(): number {
+    let lowest = Infinity;
+    for (let index = 0; index < this.#segments.length; index++) {
+      const segment = this.#segments[index]!;
+      const lost = lostFrom ? lostFrom[segment.slot]! : native.lostFrom(segment.id);
+      if (lost !== Infinity && lost >= 0) lowest = Math.min(lowest, index * SEGMENT_SIZE + lost);
+    }
+    return lowest;
+  }
+
+  /**
+   * True once, the first time a loss to truncation is found that no failed copy has
+   * reported yet: a view met it, or another thread's copy did.
+   */
+  lossNotYetReported(): boolean {
+    if (this.#lossReported || this.lostFrom() === Infinity) return false;
+    this.#lossReported = true;
+    return true;
+  }
+
+  static #makeView(segment: Segment): ArrayBuffer | number {
+    const made = native.view(segment.id);
+    if (typeof made === "number") return made;
+    // Not marked untransferable: on Node 22 and later that sets a detach key, and the
+    // addon could no longer detach the buffer. Node copies an external buffer that is
+    // transferred (20) or refuses to (22 and later), so it never leaves this owner.
+    segment.buffer = made;
+    return made;
+  }
+
+  static #bytesOf(segment: Segment): Uint8Array | null {
+    const buffer = segment.buffer ?? Mapping.#makeView(segment);
+    segment.bytes = typeof buffer === "number" ? null : new Uint8Array(buffer);
+    return segment.bytes;
   }
 
   /** Copies `[position, position + count)` into `target` at `targetOffset`; 0 or a failure. */
   copyOut(position: number, count: number, target: Uint8Array, targetOffset: number): number {
-    return this.#copy(native.copyOut, position, count, target, targetOffset);
+    const index = Math.floor(position / SEGMENT_SIZE);
+    const at = position - index * SEGMENT_SIZE;
+    if (at + count > SEGMENT_SIZE) return this.#copyAcross(true, position, count, target, targetOffset);
+    return this.#copyPiece(true, this.#segments[index]!, at, count, target, targetOffset);
   }
 
   /** Copies `count` bytes of `source` from `sourceOffset` into the mapping at `position`; 0 or a failure. */
   copyIn(position: number, count: number, source: Uint8Array, sourceOffset: number): number {
-    return this.#copy(native.copyIn, position, count, source, sourceOffset);
+    const index = Math.floor(position / SEGMENT_SIZE);
+    const at = position - index * SEGMENT_SIZE;
+    if (at + count > SEGMENT_SIZE) return this.#copyAcross(false, position, count, source, sourceOffset);
+    return this.#copyPiece(false, this.#segments[index]!, at, count, source, sourceOffset);
   }
 
   /**
@@ -218,13 +276,37 @@ export class Mapping {
     return this.eachPiece(start, end, 0, native.unlock);
   }
 
-  /** One guarded native copy per segment the range touches; a single call in the common case. */
-  #copy(copy: typeof native.copyOut, position: number, count: number, bytes: Uint8Array, bytesOffset: number): number {
-    const index = Math.floor(position / SEGMENT_SIZE);
-    const at = position - index * SEGMENT_SIZE;
-    if (at + count <= SEGMENT_SIZE) return copy(this.#segments[index]!.id, at, count, bytes, bytesOffset);
-    return this.eachPiece(position, position + count, 0, (segment, pieceAt, length, piecePosition) =>
-      copy(segment, pieceAt, length, bytes, bytesOffset + piecePosition - position));
+  /**
+   * One copy inside one segment, made here with a typed-array copy: the addon's fault
+   * guard turns a page lost to truncation into zeros instead of a dead process, and the
+   * loss table says whether the copy reached one. Where no view can be made the addon
+   * copies and checks instead.
+   */
+  #copyPiece(out: boolean, segment: Segment, at: number, count: number, bytes: Uint8Array, bytesOffset: number): number {
+    const mapped = segment.bytes ?? Mapping.#bytesOf(segment);
+    if (mapped === null || lostFrom === undefined) {
+      const status = (out ? native.copyOut : native.copyIn)(segment.id, at, count, bytes, bytesOffset);
+      if (status === TRUNCATED) this.#lossReported = true;
+      return status;
+    }
+    if (out) bytes.set(mapped.subarray(at, at + count), bytesOffset);
+    else mapped.set(bytes.subarray(bytesOffset, bytesOffset + count), at);
+    if (at + count <= lostFrom[segment.slot]!) return 0;
+    this.#lossReported = true;
+    return TRUNCATED;
+  }
+
+  /** A copy that crosses segments: one piece in each. */
+  #copyAcross(out: boolean, position: number, count: number, bytes: Uint8Array, bytesOffset: number): number {
+    for (let done = 0; done < count;) {
+      const index = Math.floor((position + done) / SEGMENT_SIZE);
+      const at = position + done - index * SEGMENT_SIZE;
+      const length = Math.min(count - done, SEGMENT_SIZE - at);
+      const status = this.#copyPiece(out, this.#segments[index]!, at, length, bytes, bytesOffset + done);
+      if (status < 0) return status;
+      done += length;
+    }
+    return 0;
   }
 
   /** Notes the area boundaries advice on `[start, end)` makes; false if over budget. */

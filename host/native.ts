@@ -45,6 +45,12 @@ export interface NativeAddon {
   areasInUse(): number;
   /** Records how many extra areas the mapping that starts with region `id` is split into. */
   setSplitAreas(id: number, count: number): number;
+  /** An ArrayBuffer over the loss table (one float64 per region slot; see host/mapping.ts), or a failure. */
+  lossTable(): ArrayBuffer | number;
+  /** The region's lowest offset lost to truncation, or Infinity; or a failure. */
+  lostFrom(id: number): number;
+  /** How many region slots there are: a region's slot is its id modulo this. */
+  readonly REGION_SLOTS: number;
   /** Bytes of address space that mappings take, in every thread of the process. */
   mappedBytes(): number;
   /** libuv's status for "not enough memory". */

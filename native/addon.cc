@@ -346,6 +346,29 @@ Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(BytesMapped()));
 }
 
+// lossTable() -> ArrayBuffer | status: lost_from (regions.h) for a Float64Array, which
+// JavaScript reads after each copy it makes itself. It is static memory, never freed.
+Napi::Value LossTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (refuse_external_buffers) return Result(env, kNoExternalBuffers);
+  napi_value buffer = nullptr;
+  // SAFETY: lost_from lives as long as the process; nothing frees it.
+  const napi_status made = napi_create_external_arraybuffer(env, lost_from, sizeof lost_from, nullptr, nullptr, &buffer);
+  if (made != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return Result(env, made == napi_no_external_buffers_allowed ? kNoExternalBuffers : UV_ENOMEM);
+  }
+  return Napi::Value(env, buffer);
+}
+
+// lostFrom(id) -> offset | status: the region's lowest lost page, or Infinity (regions.h).
+Napi::Value LostFrom(const Napi::CallbackInfo& info) {
+  Region* region = RegionOf(info.Env(), info[0]);
+  if (region == nullptr) return Result(info.Env(), UV_EBADF);
+  return Result(info.Env(), lost_from[region->id % kRegionSlots]);
+}
+
 // refuseExternalBuffers(on) -> undefined: for tests (see refuse_external_buffers).
 Napi::Value RefuseExternalBuffers(const Napi::CallbackInfo& info) {
   refuse_external_buffers = info[0].ToBoolean().Value();
@@ -380,12 +403,15 @@ napi_value Copy(napi_env env, napi_callback_info info) {
       PrefetchStart(span, !kOut);
       if (BytesOf(env, argv[3], SizeOf(env, argv[4]), span.length, &bytes)) {
         // An empty Uint8Array may have no memory at all (a null pointer), and memmove must
-        // not see one.
+        // not see one. memmove: a view of the same mapping may be the other side.
         // SAFETY: the span lies in a live region and the other range in the Uint8Array; a
-        // fault in the span (file truncated) is caught and becomes kTruncated.
-        status = span.length == 0 ? 0
-                 : kOut           ? GuardedCopy(bytes, span.address, span.length, span.address)
-                                  : GuardedCopy(span.address, bytes, span.length, span.address);
+        // page lost to truncation reads as zeros (the fault guard), and is reported.
+        if (span.length != 0) {
+          if (kOut) std::memmove(bytes, span.address, span.length);
+          else std::memmove(span.address, bytes, span.length);
+        }
+        const size_t offset = static_cast<size_t>(span.address - static_cast<char*>(span.region->address));
+        status = ReachesLostPage(span.region, offset, span.length) ? kTruncated : 0;
       }
     }
   }
@@ -505,12 +531,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));
   exports.Set("mappedBytes", Napi::Function::New(env, MappedBytes, "mappedBytes"));
+  exports.Set("lossTable", Napi::Function::New(env, LossTable, "lossTable"));
+  exports.Set("lostFrom", Napi::Function::New(env, LostFrom, "lostFrom"));
+  exports.Set("REGION_SLOTS", Napi::Number::New(env, kRegionSlots));
   exports.Set("refuseExternalBuffers", Napi::Function::New(env, RefuseExternalBuffers, "refuseExternalBuffers"));
   exports.Set("ENOMEM", Napi::Number::New(env, UV_ENOMEM));
   exports.Set("TRUNCATED", Napi::Number::New(env, kTruncated));
   exports.Set("NO_EXTERNAL_BUFFERS", Napi::Number::New(env, kNoExternalBuffers));
   static std::once_flag guard_installed;
-  std::call_once(guard_installed, InstallFaultGuard);
+  std::call_once(guard_installed, [] { InstallFaultGuard(RecordLostPage); });
   return exports;
 }
 

@@ -31,7 +31,7 @@ export MMAP_WASI_ADDON_PATH="$PWD/$out/mmap_wasi.node"
 echo "check-sanitizers: running the native, API, guest and hardening tests on it"
 # The tests that read what mlock did (their titles say "smaps Locked" or RLIMIT_MEMLOCK)
 # are left out: ASan replaces mlock and munlock with no-ops.
-npx mocha --grep '^(?!.*(smaps Locked|RLIMIT_MEMLOCK))(core|api|effects|guest ABI|hardening|model)'
+npx mocha --grep '^(?!.*(smaps Locked|RLIMIT_MEMLOCK))(core|api|effects|guest ABI|truncation|limits|sandbox|special files|addon arguments|durability|teardown|model)'
 unset LD_PRELOAD
 
 echo "check-sanitizers: cppcheck"

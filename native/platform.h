@@ -94,11 +94,17 @@ Status AdviseFile(int fd, uint64_t offset, uint64_t length, FileAdvice advice);
 // Reads up to `length` bytes of `fd` at `offset` into `destination` (pread); sets `read`.
 Status ReadAt(int fd, uint64_t offset, void* destination, size_t length, size_t* read);
 
-// Copies `length` bytes; `mapped` is whichever of the two is inside a mapping. A fault
-// there because the file was truncated (SIGBUS) ends the copy with kTruncated instead of
-// the process. Once at start-up, InstallFaultGuard sets up what that needs.
-Status GuardedCopy(void* destination, const void* source, size_t length, const void* mapped);
-void InstallFaultGuard();
+// Decides about a fault at `address`: true if it lies in one of our mappings (the file
+// shrank beneath it), which the callee records. Called from a signal handler: it must be
+// async-signal-safe and take no locks.
+using FaultFilter = bool (*)(const void* address);
+
+// Installs the process's guard, once: a fault at an address `is_ours` accepts gets an
+// anonymous zero page in place of the lost file page, and the access completes (a read
+// gives zeros, a write is lost). Every other fault goes to the handler installed before,
+// or gets the default action, as without this library. A no-op where files cannot
+// shrink beneath a mapping (Windows refuses to truncate a mapped file).
+void InstallFaultGuard(FaultFilter is_ours);
 
 // Starts loading the cache line at `address` for a read (or a write) that follows. A
 // hint: it never faults, also past the end of a truncated file, and may do nothing.

@@ -1,7 +1,6 @@
 // Linux, macOS and FreeBSD: the platform interface on mmap and friends.
 #include <errno.h>
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -74,72 +73,69 @@ using MincoreByte = unsigned char;
 using MincoreByte = char;
 #endif
 
-// The copy in progress on this thread, if any: where a fault means "truncated", and where
-// to jump back to. Set only around the memcpy in GuardedCopy.
-struct GuardedRange {
-  const char* begin;
-  const char* end;
-  sigjmp_buf* resume;
-};
-// volatile: memcpy is a builtin the compiler knows does not read it, so without this
-// the store before the copy would be dropped as dead.
-thread_local GuardedRange* volatile active_copy = nullptr;
+FaultFilter fault_filter = nullptr;
+// The handlers installed before ours, one per signal we take.
 struct sigaction previous_sigbus;
+struct sigaction previous_sigsegv;
 
-void RestoreAndReraise(int signal_number) {
-  sigaction(signal_number, &previous_sigbus, nullptr);
-  raise(signal_number);
+// Linux raises SIGBUS for a page past the end of a mapped file; FreeBSD and macOS may
+// raise SIGSEGV for it too.
+#if defined(__FreeBSD__) || defined(__APPLE__)
+constexpr bool kGuardSigsegv = true;
+#else
+constexpr bool kGuardSigsegv = false;
+#endif
+
+void Forward(const struct sigaction& previous, int signal_number, siginfo_t* info, void* context) {
+  if (previous.sa_flags & SA_SIGINFO) {
+    previous.sa_sigaction(signal_number, info, context);
+  } else if (previous.sa_handler == SIG_IGN) {
+    return;
+  } else if (previous.sa_handler == SIG_DFL) {
+    // The default action: the process ends, as it would have without this library.
+    sigaction(signal_number, &previous, nullptr);
+    raise(signal_number);
+  } else {
+    previous.sa_handler(signal_number);
+  }
 }
 
-// SIGBUS inside a guarded copy jumps back out of it; any other SIGBUS goes to whichever
-// handler was there before ours, or gets the default action (the process dies, as it
-// would have without this library).
-void OnSigbus(int signal_number, siginfo_t* info, void* context) {
-  GuardedRange* copy = active_copy;
-  const char* address = static_cast<const char*>(info->si_addr);
-  if (copy != nullptr && address >= copy->begin && address < copy->end) {
-    siglongjmp(*copy->resume, 1);
-  }
-  if (previous_sigbus.sa_flags & SA_SIGINFO) {
-    previous_sigbus.sa_sigaction(signal_number, info, context);
-  } else if (previous_sigbus.sa_handler == SIG_IGN) {
+void OnFault(int signal_number, siginfo_t* info, void* context) {
+  const int saved_errno = errno;
+  void* address = info->si_addr;
+  // si_code > 0: raised by the hardware for that address; <= 0: sent by a process
+  // (kill, tgkill), with no address in it.
+  if (info->si_code > 0 && fault_filter != nullptr && fault_filter(address)) {
+    const uintptr_t page = reinterpret_cast<uintptr_t>(address) & ~(static_cast<uintptr_t>(PageSize()) - 1);
+    // SAFETY: the page lies inside one of our live mappings (the filter checked), which
+    // this process owns; putting zeros there harms no one else. mmap is a plain system
+    // call here. If it fails, the access faults again and reaches this handler again.
+    mmap(reinterpret_cast<void*>(page), PageSize(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+         -1, 0);
+    errno = saved_errno;
     return;
-  } else if (previous_sigbus.sa_handler == SIG_DFL) {
-    RestoreAndReraise(signal_number);
-  } else {
-    previous_sigbus.sa_handler(signal_number);
   }
+  errno = saved_errno;
+  Forward(signal_number == SIGBUS ? previous_sigbus : previous_sigsegv, signal_number, info, context);
+}
+
+void Install(int signal_number, struct sigaction* previous) {
+  struct sigaction action;
+  memset(&action, 0, sizeof action);
+  action.sa_sigaction = OnFault;
+  sigemptyset(&action.sa_mask);
+  // SA_ONSTACK: a fault on a thread whose stack ran out still has somewhere to run.
+  action.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_RESTART;
+  sigaction(signal_number, &action, previous);
 }
 
 }  // namespace
 
-void InstallFaultGuard() {
-  struct sigaction action;
-  memset(&action, 0, sizeof action);
-  action.sa_sigaction = OnSigbus;
-  sigemptyset(&action.sa_mask);
-  // SA_NODEFER: leaving the handler by siglongjmp must not leave SIGBUS blocked, and
-  // restoring the mask on every copy would cost a system call each time.
-  action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
-  sigaction(SIGBUS, &action, &previous_sigbus);
-}
-
-Status GuardedCopy(void* destination, const void* source, size_t length, const void* mapped) {
-  sigjmp_buf resume;
-  GuardedRange range{static_cast<const char*>(mapped), static_cast<const char*>(mapped) + length, &resume};
-  // active_copy is set before the copy and cleared on both ways out, so the handler
-  // never jumps into a frame that has returned.
-  if (sigsetjmp(resume, 0) != 0) {
-    active_copy = nullptr;
-    return kTruncated;
-  }
-  active_copy = &range;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  // memmove: a view of the same mapping may be the other side, and then they overlap.
-  memmove(destination, source, length);
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  active_copy = nullptr;
-  return 0;
+void InstallFaultGuard(FaultFilter is_ours) {
+  PageSize();  // sysconf is not async-signal-safe: ask once before any fault
+  fault_filter = is_ours;
+  Install(SIGBUS, &previous_sigbus);
+  if (kGuardSigsegv) Install(SIGSEGV, &previous_sigsegv);
 }
 
 void PrefetchLine(const void* address, bool for_write) {
@@ -267,12 +263,11 @@ static Status LockAndFaultIn(void* address, size_t length, Mode mode) {
     if (mlock2(address, length, MLOCK_ONFAULT) != 0) return LastError();
     if (madvise(address, length, MADV_POPULATE_READ) == 0) return 0;
     if (errno != EINVAL) return LastError();
-    // Kernels before 5.14 lack MADV_POPULATE_READ: read one byte of each page instead.
+    // Kernels before 5.14 lack MADV_POPULATE_READ: read one byte of each page instead
+    // (a page lost to truncation becomes a zero page: the fault guard records it).
     const size_t page = PageSize();
-    char byte;
     for (size_t at = 0; at < length; at += page) {
-      const Status status = GuardedCopy(&byte, static_cast<const char*>(address) + at, 1, static_cast<const char*>(address) + at);
-      if (status != 0) return status;
+      (void)*static_cast<const volatile char*>(static_cast<const char*>(address) + at);
     }
     return 0;
   }

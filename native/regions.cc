@@ -3,6 +3,7 @@
 #include "regions.h"
 
 #include <atomic>
+#include <limits>
 #include <mutex>
 #include <vector>
 
@@ -12,10 +13,30 @@ namespace {
 // 2^20 live regions, far above vm.max_map_count's default of 65530. The array is
 // zero-initialized, so the pages of slots never used are never touched.
 constexpr uint32_t kSlotBits = 20;
-constexpr uint32_t kSlots = 1u << kSlotBits;
+constexpr uint32_t kSlots = kRegionSlots;
+static_assert(kSlots == 1u << kSlotBits, "a slot is the id's low bits");
 constexpr uint32_t kGenerations = (kMaxRegionId >> kSlotBits) + 1;
 
 std::atomic<Region*> slots[kSlots];
+
+// The address ranges the fault guard looks at, one per slot, and how many slots were ever
+// used: a signal handler reads them without locks. A range is published after its
+// region is mapped and withdrawn before it is unmapped.
+struct GuardRange {
+  std::atomic<uintptr_t> begin;
+  std::atomic<uintptr_t> end;
+};
+GuardRange guard_ranges[kSlots];
+std::atomic<uint32_t> guard_limit{0};
+
+void Publish(uint32_t slot, void* address, size_t length) {
+  const auto begin = reinterpret_cast<uintptr_t>(address);
+  guard_ranges[slot].end.store(0, std::memory_order_relaxed);
+  guard_ranges[slot].begin.store(begin, std::memory_order_relaxed);
+  guard_ranges[slot].end.store(begin + length, std::memory_order_release);
+}
+
+void Withdraw(uint32_t slot) { guard_ranges[slot].end.store(0, std::memory_order_release); }
 
 std::mutex table_lock;
 // Holds and unmaps: a view buffer moved to another thread (Deno transfers external
@@ -31,6 +52,7 @@ std::atomic<int64_t> split_areas{0};
 std::atomic<int64_t> mapped_bytes{0};
 
 Status Release(Region* region) {
+  Withdraw(region->id & (kSlots - 1));
   region->mapped = false;
   live_regions--;
   mapped_bytes -= static_cast<int64_t>(region->length);
@@ -56,6 +78,26 @@ void Forget(Region* region) {
 
 }  // namespace
 
+double lost_from[kRegionSlots];
+
+bool RecordLostPage(const void* address) {
+  const auto at = reinterpret_cast<uintptr_t>(address);
+  const uint32_t limit = guard_limit.load(std::memory_order_acquire);
+  for (uint32_t slot = 0; slot < limit; slot++) {
+    const uintptr_t end = guard_ranges[slot].end.load(std::memory_order_acquire);
+    const uintptr_t begin = guard_ranges[slot].begin.load(std::memory_order_relaxed);
+    if (at < begin || at >= end) continue;
+    const auto page = static_cast<double>((at - begin) / PageSize() * PageSize());
+    if (page < lost_from[slot]) lost_from[slot] = page;
+    return true;
+  }
+  return false;
+}
+
+bool ReachesLostPage(const Region* region, size_t offset, size_t length) {
+  return static_cast<double>(offset) + static_cast<double>(length) > lost_from[region->id & (kSlots - 1)];
+}
+
 Region* AddRegion(void* address, size_t length, Mode mode) {
   uint32_t slot = 0;
   uint32_t generation = 0;
@@ -71,7 +113,11 @@ Region* AddRegion(void* address, size_t length, Mode mode) {
     }
     generation = next_generation;
     next_generation = (next_generation + 1) % kGenerations;
+    uint32_t limit = guard_limit.load(std::memory_order_relaxed);
+    if (slot >= limit) guard_limit.store(slot + 1, std::memory_order_release);
   }
+  lost_from[slot] = std::numeric_limits<double>::infinity();
+  Publish(slot, address, length);
   auto* region = new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0};
   live_regions++;
   mapped_bytes += static_cast<int64_t>(length);

@@ -42,6 +42,21 @@ struct Region {
 
 enum class Holder { kOwner, kView, kFlush };
 
+// How many regions can be live at once; a region's slot is its id modulo this.
+constexpr uint32_t kRegionSlots = 1u << 20;
+
+// For each slot, the offset in its region of the lowest page lost to truncation (the
+// fault guard replaced it with zeros), or +infinity while nothing is lost. JavaScript
+// reads it through a Float64Array after each copy it makes: a copy whose range ends past
+// this value read zeros, or wrote bytes that are lost.
+extern double lost_from[kRegionSlots];
+
+// The fault guard's filter (platform.h): records a fault inside a live region and says so.
+bool RecordLostPage(const void* address);
+
+// True if [offset, offset + length) of the region reaches a lost page.
+bool ReachesLostPage(const Region* region, size_t offset, size_t length);
+
 // Records a mapping just made, held by its owner; null if the table is full.
 Region* AddRegion(void* address, size_t length, Mode mode);
 // The region with this id, or null if there is none (also for an id whose region is gone).

@@ -24,11 +24,7 @@ Status CountResidentPages(void*, size_t, uint64_t*) { return kNotSupported; }
 Status LockRange(void*, size_t, Mode) { return kNotSupported; }
 Status UnlockRange(void*, size_t) { return kNotSupported; }
 Status AdviseFile(int, uint64_t, uint64_t, FileAdvice) { return kNotSupported; }
-void InstallFaultGuard() {}
+void InstallFaultGuard(FaultFilter) {}
 void PrefetchLine(const void*, bool) {}
-Status GuardedCopy(void* destination, const void* source, size_t length, const void*) {
-  std::memmove(destination, source, length);  // nothing can be mapped here
-  return 0;
-}
 
 }  // namespace mmap_wasi

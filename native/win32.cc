@@ -222,15 +222,8 @@ Status AdviseFile(int /*fd*/, uint64_t /*offset*/, uint64_t /*length*/,
   return UV_ENOSYS;  // Windows has no posix_fadvise; file hints are given at CreateFile
 }
 
-void InstallFaultGuard() {}
-
-Status GuardedCopy(void* destination, const void* source, size_t length, const void* /*mapped*/) {
-  // Windows refuses to truncate a file while a view of it exists
-  // (ERROR_USER_MAPPED_FILE), so the fault this guards against on POSIX cannot happen.
-  // SAFETY: both ranges were checked by the core against live memory; memmove because a
-  // view of the same mapping may be the other side.
-  memmove(destination, source, length);
-  return 0;
-}
+// Windows refuses to truncate a file while a view of it exists (ERROR_USER_MAPPED_FILE),
+// so the fault this guards against on POSIX cannot happen.
+void InstallFaultGuard(FaultFilter /*is_ours*/) {}
 
 }  // namespace mmap_wasi

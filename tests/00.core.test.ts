@@ -7,7 +7,7 @@ import {
   ACTION_NONE, Mode, Op, Optional, Platform, SEGMENT_SIZE, Status, checked, coreExports as core, prepareRange, prepareSize,
 } from "../build/lib/core.js";
 import { MmapAdvice } from "../build/lib/index.js";
-import { tempDir } from "./helpers.js";
+import { suiteTempDir } from "./helpers.js";
 
 const U64_MAX = 2n ** 64n - 1n;
 const PAGE = 4096n;
@@ -211,9 +211,7 @@ describe("core: the chunk plan for WillNeed", () => {
 
 describe("core: reproducible build", function () {
   this.timeout(120_000);
-  let temp: ReturnType<typeof tempDir>;
-  before(() => { temp = tempDir("core-build"); });
-  after(() => temp.remove());
+  const temp = suiteTempDir("core-build", "all");
 
   for (const [entry, target, built] of [["assembly/host.ts", "core", "core.wasm"], ["assembly/guest.ts", "guest", "guest.wasm"]]) {
     it(`${entry}: two builds give identical bytes, equal to build/${built}`, () => {

@@ -3,24 +3,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { MemoryMappedFile, MmapAdvice, MmapError, createMmap, pageSize } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
-import { tempDir } from "./helpers.js";
+import { expectCode, suiteTempDir } from "./helpers.js";
 
-function expectCode(run: () => unknown, code: string): MmapError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  assert.ok(caught instanceof MmapError, `expected MmapError ${code}, got ${String(caught)}`);
-  assert.equal(caught.code, code, caught.message);
-  return caught;
-}
-
-describe("api: advise (the original tests)", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("advise"); });
-  afterEach(() => temp.remove());
+describe("api: advise on each mode, at the range edges, unaligned, and refused", () => {
+  const temp = suiteTempDir("advise");
 
   it("Sequential over a new 4096-byte rw mapping", () => {
     const file = MemoryMappedFile.createRw(temp.file("a"), 4096);
@@ -80,9 +66,7 @@ describe("api: advise (the original tests)", () => {
 });
 
 describe("api: reading and writing", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("rw"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("rw");
 
   it("rw write + flush puts the bytes in the file", () => {
     const path = temp.file("w");
@@ -157,15 +141,9 @@ describe("api: reading and writing", () => {
 // Electron's V8 memory cage refuses buffers over memory it did not allocate; the addon
 // takes that path on demand here.
 describe("api: a runtime that refuses external buffers", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => {
-    temp = tempDir("cage");
-    native.refuseExternalBuffers(true);
-  });
-  afterEach(() => {
-    native.refuseExternalBuffers(false);
-    temp.remove();
-  });
+  const temp = suiteTempDir("cage");
+  beforeEach(() => native.refuseExternalBuffers(true));
+  afterEach(() => native.refuseExternalBuffers(false));
 
   it("opening, copying and flushing work; view() and chunks() throw ERR_MMAP_NO_EXTERNAL_BUFFERS", () => {
     const path = temp.file("caged");
@@ -186,9 +164,7 @@ describe("api: a runtime that refuses external buffers", () => {
 });
 
 describe("api: lifecycle", () => {
-  let temp: ReturnType<typeof tempDir>;
-  beforeEach(() => { temp = tempDir("life"); });
-  afterEach(() => temp.remove());
+  const temp = suiteTempDir("life");
 
   it("after close() views have length 0, every method is ERR_MMAP_CLOSED, close() again is harmless", async () => {
     const file = MemoryMappedFile.createRw(temp.file("c"), 8192);

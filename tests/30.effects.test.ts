@@ -8,9 +8,8 @@ import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
 import { native } from "../build/lib/native.js";
 import { coreExports } from "../build/lib/core.js";
 import { readAheadWindow } from "../build/lib/readahead.js";
-import { GiB, KiB, MiB, describeOnLinux, evict, mapsLineCount, sleep, smapsTotal, tempDir, writeRandomFile } from "./helpers.js";
+import { GiB, KiB, MiB, describeOnLinux, evict, libraryUrl, mapsLineCount, sleep, smapsTotal, suiteTempDir, writeRandomFile } from "./helpers.js";
 
-const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 const WILLNEED = (coreExports.ACTION_MADV_WILLNEED as WebAssembly.Global).value as number;
 
 async function until(deadlineMs: number, done: () => boolean): Promise<number> {
@@ -21,9 +20,7 @@ async function until(deadlineMs: number, done: () => boolean): Promise<number> {
 
 describeOnLinux("effects (Linux: mincore, /proc/self/smaps)", "mincore and /proc/self/smaps", function () {
   this.timeout(120_000);
-  let temp: ReturnType<typeof tempDir>;
-  before(() => { temp = tempDir("effects"); });
-  after(() => temp.remove());
+  const temp = suiteTempDir("effects", "all");
 
   describe("WillNeed prefetches the whole range", () => {
     const size = 64 * MiB;

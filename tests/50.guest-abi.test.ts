@@ -3,83 +3,14 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { createMmapImports, type MmapImportsOptions } from "../build/lib/index.js";
-import { KiB, MiB, openWays, openingWay, tempDir } from "./helpers.js";
+import { openWays, openingWay, tempDir } from "./helpers.js";
+import { DATA, E, OUT, PATH, coreErrnoTable, startProbe, type Probe } from "./probe.js";
 
-const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
-
-const E = {
-  success: 0, acces: 2, badf: 8, fault: 21, ilseq: 25, inval: 28, io: 29, isdir: 31, mfile: 33,
-  noent: 44, nomem: 48, notsup: 58, range: 68, notcapable: 76,
-} as const;
-
-interface ProbeExports {
-  memory: WebAssembly.Memory;
-  page_size(): number;
-  open(pathPtr: number, pathLen: number, mode: number, outHandle: number): number;
-  create(pathPtr: number, pathLen: number, size: bigint, outHandle: number): number;
-  len(handle: number, outLen: number): number;
-  read(handle: number, offset: bigint, dst: number, len: number): number;
-  write(handle: number, offset: bigint, src: number, len: number): number;
-  advise(handle: number, offset: bigint, len: bigint, advice: number): number;
-  flush(handle: number, offset: bigint, len: bigint): number;
-  resize(handle: number, newLen: bigint): number;
-  resident(handle: number, offset: bigint, len: bigint, outPages: number): number;
-  close(handle: number): number;
-  grow(pages: number): number;
-}
-
-const OUT = 0x100; // out-parameters
-const PATH = 0x1000; // path bytes
-const DATA = 0x10000; // data buffer
-
-/** One guest instance with its own mmap_wasi imports, and helpers to call it. */
-function startGuest(options: MmapImportsOptions) {
-  const mmap = createMmapImports(options);
-  const instance = new WebAssembly.Instance(probeModule, mmap.imports as unknown as WebAssembly.Imports);
-  mmap.attach(instance);
-  const g = instance.exports as unknown as ProbeExports;
-  if (g.memory.buffer.byteLength < 4 * MiB) g.grow(64 - g.memory.buffer.byteLength / 65536);
-  const bytes = () => new Uint8Array(g.memory.buffer);
-  const view = () => new DataView(g.memory.buffer);
-  const putPath = (guestPath: string | Uint8Array): [number, number] => {
-    const encoded = typeof guestPath === "string" ? Buffer.from(guestPath, "utf8") : guestPath;
-    bytes().set(encoded, PATH);
-    return [PATH, encoded.length];
-  };
-  return {
-    g, mmap, bytes, view,
-    /** open; returns [errno, handle]. */
-    open(guestPath: string | Uint8Array, mode: number): [number, number] {
-      view().setUint32(OUT, 0xdeadbeef, true);
-      const errno = g.open(...putPath(guestPath), mode, OUT);
-      return [errno, view().getUint32(OUT, true)];
-    },
-    create(guestPath: string | Uint8Array, size: bigint): [number, number] {
-      view().setUint32(OUT, 0xdeadbeef, true);
-      const errno = g.create(...putPath(guestPath), size, OUT);
-      return [errno, view().getUint32(OUT, true)];
-    },
-    length(handle: number): [number, bigint] {
-      view().setBigUint64(OUT, 0xffffn, true);
-      const errno = g.len(handle, OUT);
-      return [errno, view().getBigUint64(OUT, true)];
-    },
-    resident(handle: number, offset: bigint, len: bigint): [number, bigint] {
-      view().setBigUint64(OUT, 0xffffn, true);
-      const errno = g.resident(handle, offset, len, OUT);
-      return [errno, view().getBigUint64(OUT, true)];
-    },
-    readText(handle: number, offset: bigint, len: number): [number, string] {
-      const errno = g.read(handle, offset, DATA, len);
-      return [errno, Buffer.from(bytes().subarray(DATA, DATA + len)).toString("latin1")];
-    },
-    writeText(handle: number, offset: bigint, text: string): number {
-      bytes().set(Buffer.from(text, "latin1"), DATA);
-      return g.write(handle, offset, DATA, text.length);
-    },
-  };
-}
+/** The WASI preview1 numbers of the errnos the ABI uses (docs/abi.md, WASI's errno table). */
+const WASI_ERRNOS = {
+  SUCCESS: 0, ACCES: 2, BADF: 8, FAULT: 21, ILSEQ: 25, INVAL: 28, IO: 29, ISDIR: 31, MFILE: 33,
+  NOENT: 44, NOMEM: 48, NOTSUP: 58, RANGE: 68, NOTCAPABLE: 76,
+};
 
 describe("guest ABI: every function through a real guest", function () {
   this.timeout(60_000);
@@ -87,7 +18,7 @@ describe("guest ABI: every function through a real guest", function () {
   let data: string;
   let out: string;
   let outside: string;
-  let guest: ReturnType<typeof startGuest>;
+  let guest: Probe;
 
   beforeEach(() => {
     temp = tempDir("abi");
@@ -101,13 +32,17 @@ describe("guest ABI: every function through a real guest", function () {
     fs.writeFileSync(path.join(outside, "secret"), "secret");
     fs.symlinkSync(path.join(outside, "secret"), path.join(data, "link-out"));
     fs.symlinkSync("hello.txt", path.join(data, "link-in"));
-    guest = startGuest({
+    guest = startProbe({
       grants: [{ guest: "/data", host: data, access: "ro" }, { guest: "/out", host: out, access: "rw" }],
     });
   });
   afterEach(() => {
     guest.mmap.close();
     temp.remove();
+  });
+
+  it("the errnos the guest core exports are WASI preview1's numbers", () => {
+    assert.deepEqual(coreErrnoTable(), WASI_ERRNOS);
   });
 
   it("page_size is the host's page size", () => {
@@ -204,7 +139,7 @@ describe("guest ABI: every function through a real guest", function () {
         assert.equal(guest.g.close(handle), E.badf);
       }
       const [, handle] = guest.open("/data/hello.txt", 0);
-      const other = startGuest({ grants: [{ guest: "/data", host: data }] });
+      const other = startProbe({ grants: [{ guest: "/data", host: data }] });
       const [, own] = other.open("/data/hello.txt", 0);
       assert.equal(other.g.read(handle, 0n, DATA, 1), E.badf, "a handle from another instance");
       assert.equal(other.g.close(handle), E.badf);
@@ -285,7 +220,7 @@ describe("guest ABI: every function through a real guest", function () {
     });
 
     it("mfile: the limit on open handles", () => {
-      const limited = startGuest({ grants: [{ guest: "/data", host: data }], limits: { maxHandles: 2 } });
+      const limited = startProbe({ grants: [{ guest: "/data", host: data }], limits: { maxHandles: 2 } });
       const first = limited.open("/data/hello.txt", 0);
       assert.equal(first[0], E.success);
       assert.equal(limited.open("/data/hello.txt", 0)[0], E.success);
@@ -302,7 +237,7 @@ describe("guest ABI: every function through a real guest", function () {
     });
 
     it("nomem: the limit on mapped bytes (open, create, resize)", () => {
-      const limited = startGuest({
+      const limited = startProbe({
         grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
         limits: { maxMappedBytes: 30 },
       });

@@ -6,16 +6,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
-import { createMmapImports } from "../build/lib/index.js";
-import { tempDir } from "./helpers.js";
+import { suiteTempDir } from "./helpers.js";
+import { modelTests, regressions } from "./model/suite.js";
+import { DATA, E, startProbe, type Probe } from "./probe.js";
 
-const probeModule = new WebAssembly.Module(fs.readFileSync(new URL("../build/guests/probe.wasm", import.meta.url)));
-const E = { success: 0, acces: 2, badf: 8, fault: 21, ilseq: 25, inval: 28, isdir: 31, noent: 44, notsup: 58, range: 68, notcapable: 76 };
 const U64 = 2n ** 64n;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const PATH = 0x1000;
-const OUT = 0x100;
-const DATA = 0x10000;
 const FILES = ["a", "b", "c"];
 const PAGE = 4096;
 
@@ -23,6 +19,7 @@ type Exports = Record<string, (...args: never[]) => number> & { memory: WebAssem
 interface Handle { value: number; file: string; mode: number; bytes: Uint8Array; closed: boolean }
 interface Real {
   dir: string;
+  probe: Probe;
   g: Exports;
   other: Exports;
   size: number;
@@ -34,13 +31,9 @@ interface Real {
 type Command = fc.Command<Record<string, never>, Real>;
 let calls = 0;
 
-function instance(dir: string): { g: Exports; close(): void } {
-  const mmap = createMmapImports({ grants: [{ guest: "/g", host: dir, access: "rw" }] });
-  const made = new WebAssembly.Instance(probeModule, mmap.imports as unknown as WebAssembly.Imports);
-  mmap.attach(made);
-  const g = made.exports as unknown as Exports;
-  g.grow!(31 as never); // 2 MiB of memory
-  return { g, close: () => mmap.close() };
+/** A probe guest with 31 pages of memory: the 2 MiB pointers of ptrArb lie beyond it. */
+function instance(dir: string): Probe {
+  return startProbe({ grants: [{ guest: "/g", host: dir, access: "rw" }] }, 31);
 }
 
 const call = (g: Exports, name: string, ...args: unknown[]) => {
@@ -94,13 +87,11 @@ class Open implements Command {
       [`g/${this.file}`, E.notcapable], [`/g/${this.file}\0`, E.inval], [new Uint8Array([0x2f, 0x67, 0x2f, 0xff]), E.ilseq], ["/g", E.isdir],
     ];
     const [guestPath, refusal] = variants[this.variant % variants.length]!;
-    const bytes = typeof guestPath === "string" ? Buffer.from(guestPath) : guestPath;
-    new Uint8Array(r.g.memory.buffer).set(bytes, PATH);
-    const errno = call(r.g, "open", PATH, bytes.length, this.mode, OUT);
+    calls++;
+    const [errno, value] = r.probe.open(guestPath, this.mode);
     const expected = this.mode < 0 || this.mode > 2 ? E.inval : refusal ?? (entry ? E.success : E.noent);
     assert.equal(errno, expected, this.toString());
     if (errno !== E.success) return;
-    const value = new DataView(r.g.memory.buffer).getUint32(OUT, true);
     const handle: Handle = { value, file: this.file, mode: this.mode, bytes: this.mode === 1 ? entry!.bytes : entry!.bytes.slice(), closed: false };
     entry!.open = handle;
     r.handles.push(handle);
@@ -113,13 +104,12 @@ class Create implements Command {
   check = () => true;
   run(_m: unknown, r: Real): void {
     if (r.files.get(this.file)?.open) return;
-    const bytes = Buffer.from(`/g/${this.file}`);
-    new Uint8Array(r.g.memory.buffer).set(bytes, PATH);
-    const errno = call(r.g, "create", PATH, bytes.length, this.size, OUT);
+    calls++;
+    const [errno, value] = r.probe.create(`/g/${this.file}`, this.size);
     assert.equal(errno, this.size > MAX_SAFE ? E.inval : E.success, this.toString());
     if (errno !== E.success) return;
     const entry = { bytes: new Uint8Array(Number(this.size)), open: undefined as Handle | undefined };
-    const handle: Handle = { value: new DataView(r.g.memory.buffer).getUint32(OUT, true), file: this.file, mode: 1, bytes: entry.bytes, closed: false };
+    const handle: Handle = { value, file: this.file, mode: 1, bytes: entry.bytes, closed: false };
     entry.open = handle;
     r.files.set(this.file, entry);
     r.handles.push(handle);
@@ -268,15 +258,14 @@ function property(dir: string, replayPath?: string) {
     // Handles the other instance holds: valid there, foreign here.
     const foreign: number[] = [];
     fs.writeFileSync(path.join(run, "x"), "x");
-    const xPath = Buffer.from("/g/x");
     for (let i = 0; i < 3; i++) {
-      new Uint8Array(other.g.memory.buffer).set(xPath, PATH);
-      assert.equal(other.g.open!(PATH as never, xPath.length as never, 0 as never, OUT as never), 0);
-      foreign.push(new DataView(other.g.memory.buffer).getUint32(OUT, true));
+      const [errno, handle] = other.open("/g/x", 0);
+      assert.equal(errno, 0);
+      foreign.push(handle);
     }
     const real: Real = {
-      dir: run, g: own.g, other: other.g, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign,
-      close: () => { own.close(); other.close(); },
+      dir: run, probe: own, g: own.g as unknown as Exports, other: other.g as unknown as Exports, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign,
+      close: () => { own.mmap.close(); other.mmap.close(); },
     };
     try {
       fc.modelRun(() => ({ model: {}, real }), cmds);
@@ -287,30 +276,11 @@ function property(dir: string, replayPath?: string) {
   });
 }
 
-const regressions = JSON.parse(fs.readFileSync(new URL("./model/regressions.json", import.meta.url), "utf8")) as {
-  guest: Array<{ seed: number; path: string; replayPath: string; note: string }>;
-};
-
 describe("model: the guest ABI against a byte-array model", function () {
   this.timeout(600_000);
-  let temp: ReturnType<typeof tempDir>;
-  before(() => { temp = tempDir("guest-model"); });
-  after(() => temp.remove());
-
-  for (const regression of regressions.guest) {
-    it(`regression seed ${regression.seed}: ${regression.note}`, () => {
-      fc.assert(property(temp.dir, regression.replayPath), { seed: regression.seed, path: regression.path, endOnFailure: true });
-    });
-  }
-
-  it("at least 100,000 random guest calls, valid and invalid, all equal to the model", () => {
-    calls = 0;
-    const seed = Number(process.env.MODEL_SEED ?? Date.now() % 2 ** 31);
-    let runs = 0;
-    while (calls < 100_000) {
-      fc.assert(property(temp.dir), { seed: seed + runs, numRuns: 10, endOnFailure: false });
-      runs += 10;
-    }
-    console.log(`      ${calls} guest calls in ${runs} runs from seed ${seed} (MODEL_SEED=${seed} replays them)`);
+  const temp = suiteTempDir("guest-model", "all");
+  modelTests(() => temp.dir, {
+    regressions: regressions.guest, property, what: "guest calls", calls: () => calls, resetCalls: () => { calls = 0; },
+    runsPerAssert: 10,
   });
 });

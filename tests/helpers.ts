@@ -4,9 +4,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { getSystemErrorMap } from "node:util";
+import { MmapError } from "../build/lib/index.js";
 import { native, FileAdvice } from "../build/lib/native.js";
+
+/** The built library, for scripts that tests run in a child process. */
+export const libraryUrl = new URL("../build/lib/index.js", import.meta.url).href;
 
 export const isLinux = process.platform === "linux";
 
@@ -60,6 +65,21 @@ export function tempDir(prefix: string): { dir: string; file: (name: string) => 
     dir,
     file: (name) => path.join(dir, name),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * The suite's temporary folder: a fresh tempDir for each test (`"each"`) or one for all
+ * of the suite's tests (`"all"`), made before and removed after them. The returned object
+ * always stands for the current one.
+ */
+export function suiteTempDir(prefix: string, scope: "each" | "all" = "each"): { readonly dir: string; file(name: string): string } {
+  let current: ReturnType<typeof tempDir> | undefined;
+  (scope === "each" ? beforeEach : before)(() => { current = tempDir(prefix); });
+  (scope === "each" ? afterEach : after)(() => current?.remove());
+  return {
+    get dir() { return current!.dir; },
+    file: (name) => current!.file(name),
   };
 }
 
@@ -130,3 +150,21 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export const KiB = 1024;
 export const MiB = 1024 * KiB;
 export const GiB = 1024 * MiB;
+
+/** Runs `run`, which must throw an MmapError with `code`; returns that error. */
+export function expectCode(run: () => unknown, code: string): MmapError {
+  let caught: unknown;
+  try {
+    run();
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof MmapError, `expected MmapError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, caught.message);
+  return caught;
+}
+
+/** Runs an ES module `script` in a child Node with --expose-gc (at most a minute). */
+export function runModuleScript(script: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ["--expose-gc", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+}

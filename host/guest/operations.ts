@@ -27,6 +27,7 @@ export interface OpenFile {
 /** The guest's open files, by the core's slot numbers. */
 export type OpenFiles = Array<OpenFile | undefined>;
 
+/** What the operations of one guest share; createMmapImports makes one per guest. */
 export interface GuestState {
   /** The core's exports, once instantiated (open_file reads the path from its memory). */
   core: GuestCore;
@@ -49,6 +50,10 @@ export function closeFile({ files, failures }: GuestState, slot: number): number
   return unmapped < 0 ? failures.of(unmapped) : 0;
 }
 
+/**
+ * The functions the core imports as module "host", by their import names. Those that can
+ * fail are guarded (failures.ts): whatever they throw becomes a failure id.
+ */
 export function hostOperations(state: GuestState) {
   const { core, grants, files, memory, failures } = state;
   return {
