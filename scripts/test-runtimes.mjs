@@ -5,7 +5,8 @@
 // .ci/runtimes (or MMAP_WASI_RUNTIMES=<its node_modules>). Needs `npm run prebuilds` and
 // the pretest build (build/lib, build/*.wasm, the guests).
 //
-//   node22, node26, bun, deno   mocha: the API, effects, guest ABI, guest and CLI suites
+//   node20, node22, node26,
+//   bun, deno                   mocha: the API, effects, guest ABI, guest and CLI suites
 //   linux-arm64                 Node 24 for arm64 under qemu-aarch64: tests/smoke
 //   win32-x64                   Node 22 for Windows under Wine: tests/smoke, from node.exe
 //                               and from a copy with another name
@@ -35,7 +36,7 @@ const leftOut = [
   ["tests/00.core.test.ts", "the core's build and tables: WebAssembly only, nothing runtime-specific, and it runs asc twice"],
   ["tests/15.prebuilds.test.ts", "reads the binaries' symbols with nm: the same on every runtime"],
   ["tests/40.package.test.ts", "npm pack and npm install: npm's job, not the runtime's"],
-  ["tests/80.hardening.test.ts", "long (races and sanitizer-oriented cases): Node 24 only, to keep the matrix within budget"],
+  ["tests/80.truncation.test.ts … 84.durability.test.ts", "hardening: truncation, limits, sandbox races, the addon's own argument checks, durability; long, and about the OS and the addon rather than the runtime: Node 24 only, to keep the matrix within budget"],
   ["tests/85.model.test.ts", "long property-based runs: Node 24 only, to keep the matrix within budget"],
   ["tests/86.guest-model.test.ts", "long property-based runs: Node 24 only, to keep the matrix within budget"],
 ];
@@ -44,6 +45,7 @@ const wine = ["wine64", "/usr/lib/wine/wine64"].find((candidate) => which(candid
 const winePrefix = process.env.WINEPREFIX || join(root, ".tmp", "wineprefix");
 
 const entries = [
+  mochaEntry("node20", [join(runtimes, "node20", "bin", "node"), "--import", "tsx"]),
   mochaEntry("node22", [join(runtimes, "node22", "bin", "node"), "--import", "tsx"]),
   mochaEntry("node26", [join(runtimes, "node26", "bin", "node"), "--import", "tsx"]),
   // Bun runs TypeScript itself.

@@ -39,7 +39,7 @@ function runCli(args: string[]) {
 function example(test: Mocha.Context, language: string, name: string): string {
   const file = built("examples", language, `${name}.wasm`);
   if (language === "assemblyscript" || fs.existsSync(file)) return file;
-  return missingPrerequisite(test, `${file} was not built: examples/build-native-guests.sh needs its toolchain (TOOLCHAIN.md)`);
+  return missingPrerequisite(test, `${file} was not built: run npm run build:native-guests, which needs clang with wasi-libc and rustc for wasm32-wasi (CONTRIBUTING.md)`);
 }
 
 describe("running guests", function () {

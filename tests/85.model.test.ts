@@ -202,7 +202,7 @@ class Advise extends OnHandle {
     const expected = "code" in range ? range : owesReport(model) ? TRUNCATED : adviceOutcome(model, this.advice, this.allowDiscard);
     expectOutcome(() => real.advise(this.offset as number, this.length as number, this.advice as 0, { allowDiscard: this.allowDiscard }),
       expected ?? { value: undefined }, this.toString());
-    if (!expected && !("code" in range) && (this.advice === MmapAdvice.DontNeed || this.advice === MmapAdvice.PageOut)) {
+    if (!expected && !("code" in range) && this.advice === MmapAdvice.DontNeed) {
       dropPages(model, r.files.get(model.path)!, range.start, range.count);
     }
   }
