@@ -160,6 +160,11 @@ describe("package: the npm tarball, installed and used by a new project", functi
       "sdk/rust/mmap_wasi.rs",
       "README.md",
       "LICENSE",
+      // The README links to these.
+      "docs/api.md",
+      "docs/abi.md",
+      "docs/cli.md",
+      "docs/guests.md",
     ];
     const missing = required.filter((file) => !entries.includes(file));
     assert.deepEqual(missing, [], `missing from the tarball: ${missing.join(", ")}\n--- tarball ---\n${listing}`);

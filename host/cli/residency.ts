@@ -16,7 +16,7 @@ column per slice of the file, from empty (not resident) to a full block (all res
 Piped output is a plain table without it.
 
 Options:
-  --json       print one JSON document (its shape is in the README, "Page-cache tools")
+  --json       print one JSON document (its shape is in docs/cli.md, "residency --json")
   -h, --help   show this help
 
 Exit status: 0, or 1 if a path could not be read (the others are still shown).

@@ -8,8 +8,8 @@ import { UsageError } from "./shared.js";
 export const RUN_HELP = `Usage: mmap-wasi run [options] GUEST.wasm [--] [ARGS...]
 
 Runs a WASI command module. The guest may map files through the mmap_wasi imports
-(see the README's "Guest ABI" section) beneath the folders granted to it, and sees the
-same folders through WASI.
+(docs/abi.md in the package) beneath the folders granted to it, and sees the same
+folders through WASI.
 
 Options:
   --dir HOST[::GUEST]      let the guest map files of the folder HOST read-only (ro
