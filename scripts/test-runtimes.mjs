@@ -5,8 +5,8 @@
 // .ci/runtimes (or MMAP_WASI_RUNTIMES=<its node_modules>). Needs `npm run prebuilds` and
 // the pretest build (build/lib, build/*.wasm, the guests).
 //
-//   node20, node22, node26,
-//   bun, deno                   mocha: the API, effects, guest ABI, guest and CLI suites
+//   node20, node22, node26,   mocha: the API, effects, guest ABI, guest, CLI, truncation,
+//   bun, deno                 limits, sandbox, addon-argument and durability suites
 //   linux-arm64                 Node 24 for arm64 under qemu-aarch64: tests/smoke
 //   win32-x64                   Node 22 for Windows under Wine: tests/smoke, from node.exe
 //                               and from a copy with another name
@@ -30,15 +30,19 @@ const suites = [
   "tests/50.guest-abi.test.ts",
   "tests/60.run-guest.test.ts",
   "tests/70.cli-pagecache.test.ts",
+  "tests/80.truncation.test.ts",
+  "tests/81.limits.test.ts",
+  "tests/82.sandbox.test.ts",
+  "tests/83.addon-arguments.test.ts",
+  "tests/84.durability.test.ts",
 ];
 // Suites the mocha entries leave out, and why (they run in the full npm test on Node 24).
 const leftOut = [
   ["tests/00.core.test.ts", "the core's build and tables: WebAssembly only, nothing runtime-specific, and it runs asc twice"],
   ["tests/15.prebuilds.test.ts", "reads the binaries' symbols with nm: the same on every runtime"],
   ["tests/40.package.test.ts", "npm pack and npm install: npm's job, not the runtime's"],
-  ["tests/80.truncation.test.ts … 84.durability.test.ts", "hardening: truncation, limits, sandbox races, the addon's own argument checks, durability; long, and about the OS and the addon rather than the runtime: Node 24 only, to keep the matrix within budget"],
-  ["tests/85.model.test.ts", "long property-based runs: Node 24 only, to keep the matrix within budget"],
-  ["tests/86.guest-model.test.ts", "long property-based runs: Node 24 only, to keep the matrix within budget"],
+  ["tests/85.model.test.ts", "property-based runs of the API against a model: the same JavaScript on every engine; Node 24 only, to keep the matrix within budget"],
+  ["tests/86.guest-model.test.ts", "property-based runs of the guest ABI against a model: Node 24 only, to keep the matrix within budget"],
 ];
 
 const wine = ["wine64", "/usr/lib/wine/wine64"].find((candidate) => which(candidate));
@@ -49,11 +53,19 @@ const entries = [
   mochaEntry("node22", [join(runtimes, "node22", "bin", "node"), "--import", "tsx"]),
   mochaEntry("node26", [join(runtimes, "node26", "bin", "node"), "--import", "tsx"]),
   // Bun runs TypeScript itself.
-  mochaEntry("bun", [join(runtimes, "bun", "bin", "bun.exe")]),
+  mochaEntry("bun", [join(runtimes, "bun", "bin", "bun.exe")], {
+    suites: [],
+    tests: [
+      ["a SIGBUS sent by a process, not a fault, reaches the handler", "KNOWN BUG under Bun 1.4: with the addon loaded, a SIGBUS sent by kill() ends the process instead of reaching process.on(\"SIGBUS\") (without the addon Bun delivers it)"],
+    ],
+  }),
   // Deno runs TypeScript itself; --sloppy-imports resolves the tests' "./helpers.js" to .ts.
   mochaEntry("deno", [join(runtimes, "@deno", "linux-x64-glibc", "deno"), "run", "-A", "--sloppy-imports"], {
     // Known failures under Deno 2.9, left out so the rest runs; each reason is printed.
-    suites: [],
+    suites: ["80.truncation", "81.limits", "82.sandbox", "84.durability"].map((suite) => [
+      `tests/${suite}.test.ts`,
+      "most of its failures under Deno 2.9 are the test harness's: children started as `node --input-type=module -e` (Deno does not take Node's options) and the addon's raw descriptors closed with fs in the openBeneath tests (Deno's fs refuses descriptors it did not open); a SIGBUS sent by kill() to a process.on listener is not triaged",
+    ]),
     tests: [
       ["killed with SIGKILL leaves the bytes|dropped without close\\(\\) are unmapped|runs to completion under runGuest, with no ExperimentalWarning", "their child process is `node --input-type=module -e`, which Deno's translation of Node's options does not run"],
       ["until SIGINT, then exits 0|SIGTERM also unlocks", "KNOWN BUG under Deno: `mmap-wasi lock` ends by the signal (status null) instead of unlocking and exiting 0"],
@@ -103,10 +115,10 @@ function mochaEntry(name, command, leave = { suites: [], tests: [] }) {
   const left = new Set(leave.suites.map(([suite]) => suite));
   const own = suites.filter((suite) => !left.has(suite));
   const grep = leave.tests.length > 0 ? ["--grep", leave.tests.map(([pattern]) => `(?:${pattern})`).join("|"), "--invert"] : [];
-  const short = (list) => list.map((suite) => suite.replace(/^tests\/(\d+)\.([\w-]+)\.test\.ts$/, "$1.$2")).join(" ");
+  const short = (list) => list.map((suite) => suite.replace(/^tests\/(\d+)\.[\w-]+\.test\.ts$/, "$1")).join(" ");
   return {
     name,
-    what: `mocha ${short(own)}${leave.suites.length + leave.tests.length > 0 ? ` (${leave.suites.length} suites, ${leave.tests.length} test groups left out)` : ""}`,
+    what: `mocha ${short(own)}${leave.suites.length + leave.tests.length > 0 ? ` (${leave.suites.length} suites, ${leave.tests.length} title patterns left out)` : ""}`,
     binary: command[0],
     needs: [],
     version: (binary) => capture([binary, "--version"]),
