@@ -2,7 +2,7 @@
 // core first. Results are numbers: >= 0 for success (or a count), a negative libuv error
 // number for an OS failure.
 import { createRequire } from "node:module";
-import { addonPath } from "./paths.js";
+import { nativeDir } from "./paths.js";
 
 export interface NativeAddon {
   /**
@@ -64,13 +64,19 @@ export interface NativeAddon {
 }
 
 function loadAddon(): NativeAddon {
+  const require = createRequire(import.meta.url);
   // MMAP_WASI_ADDON_PATH loads another build of the addon (the sanitizer build in CI).
-  const path = process.env.MMAP_WASI_ADDON_PATH || addonPath;
+  // Otherwise node-gyp-build picks native/build/Release (a local build) if there is one,
+  // else the prebuild in native/prebuilds/ for this platform and architecture.
+  let path = process.env.MMAP_WASI_ADDON_PATH || nativeDir;
   try {
-    return createRequire(import.meta.url)(path) as NativeAddon;
+    if (!process.env.MMAP_WASI_ADDON_PATH) {
+      path = (require("node-gyp-build") as { path(dir: string): string }).path(nativeDir);
+    }
+    return require(path) as NativeAddon;
   } catch (cause) {
     throw new Error(
-      `mmap-wasi: the native addon is not built (${path}). ` +
+      `mmap-wasi: the native addon is not built and no prebuilt one fits this platform (${path}). ` +
         "Run `npm rebuild mmap-wasi` (or `npm install` in a checkout); it needs python3, " +
         "make and a C++ compiler, and npm may ask you to approve the install script " +
         "(`npm install-scripts approve mmap-wasi`).",

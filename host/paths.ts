@@ -5,6 +5,5 @@ import { fileURLToPath } from "node:url";
 export const packageRoot = fileURLToPath(new URL("../../", import.meta.url));
 export const coreWasmPath = fileURLToPath(new URL("../core.wasm", import.meta.url));
 export const guestCoreWasmPath = fileURLToPath(new URL("../guest.wasm", import.meta.url));
-export const addonPath = fileURLToPath(
-  new URL("../../native/build/Release/mmap_wasi.node", import.meta.url),
-);
+/** binding.gyp's folder: node-gyp's build/Release and the prebuilds/ are beneath it. */
+export const nativeDir = fileURLToPath(new URL("../../native/", import.meta.url));

@@ -1,6 +1,7 @@
 // The package as a new user gets it: packed into a tarball, installed into an empty
-// project (which builds the native addon), then used from plain JavaScript and from
-// type-checked TypeScript. Uses the already-built repo: nothing here rebuilds it.
+// project (which takes the prebuilt addon, or builds it where none fits), then used from
+// plain JavaScript and from type-checked TypeScript. Uses the already-built repo: nothing
+// here rebuilds it.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
@@ -167,11 +168,13 @@ describe("package: the npm tarball, installed and used by a new project", functi
     const forbidden = ["native/build/", "node_modules/", "native/node_modules/", "tests/", "assembly/", "examples/", "host/", "build/guests/"];
     const leaked = entries.filter((entry) => forbidden.some((prefix) => entry.startsWith(prefix)));
     assert.deepEqual(leaked, [], `workspace files in the tarball:\n${leaked.join("\n")}`);
-    const stray = entries.filter((entry) => entry.endsWith(".tgz") || entry.endsWith(".node"));
+    // The prebuilt addons (npm run prebuilds) are the only binaries it may hold.
+    const prebuild = /^native\/prebuilds\/[a-z0-9]+-[a-z0-9]+\/mmap-wasi\.napi(\.glibc)?\.node$/;
+    const stray = entries.filter((entry) => entry.endsWith(".tgz") || (entry.endsWith(".node") && !prebuild.test(entry)));
     assert.deepEqual(stray, [], `build outputs in the tarball:\n${stray.join("\n")}`);
   });
 
-  it("installs into an empty project and builds the native addon there", function () {
+  it("installs into an empty project: the prebuilt addon, or one built there where none fits", function () {
     fs.writeFileSync(
       path.join(consumerDir, "package.json"),
       JSON.stringify({ name: "consumer", private: true, type: "module" }, null, 2),
@@ -179,8 +182,15 @@ describe("package: the npm tarball, installed and used by a new project", functi
     // @types/node for the TypeScript consumer; the compiler itself is the repo's.
     const install = run(npm, ["install", "--no-audit", "--no-fund", tarball, "@types/node@20"], consumerDir);
     assert.equal(install.status, 0, explain("npm install <tarball>", install));
-    const addon = path.join(consumerDir, "node_modules", "mmap-wasi", "native", "build", "Release", "mmap_wasi.node");
-    assert.ok(fs.existsSync(addon), explain(`the install script did not build ${addon}`, install));
+    const native = path.join(consumerDir, "node_modules", "mmap-wasi", "native");
+    const built = path.join(native, "build", "Release", "mmap_wasi.node");
+    const prebuilds = path.join(native, "prebuilds", `${process.platform}-${process.arch}`);
+    const prebuilt = fs.existsSync(prebuilds) ? fs.readdirSync(prebuilds).filter((name) => name.endsWith(".node")) : [];
+    if (prebuilt.length > 0) {
+      assert.ok(!fs.existsSync(built), explain(`the install script built ${built} although a prebuild fits`, install));
+    } else {
+      assert.ok(fs.existsSync(built), explain(`no prebuild fits and the install script did not build ${built}`, install));
+    }
     installed = true;
   });
 

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { openWays, openingWay, tempDir } from "./helpers.js";
 import { DATA, E, OUT, PATH, coreErrnoTable, startProbe, type Probe } from "./probe.js";
 
-/** The WASI preview1 numbers of the errnos the ABI uses (ABI.md, WASI's errno table). */
+/** The WASI preview1 numbers of the errnos the ABI uses (docs/abi.md, WASI's errno table). */
 const WASI_ERRNOS = {
   SUCCESS: 0, ACCES: 2, BADF: 8, FAULT: 21, ILSEQ: 25, INVAL: 28, IO: 29, ISDIR: 31, MFILE: 33,
   NOENT: 44, NOMEM: 48, NOTSUP: 58, RANGE: 68, NOTCAPABLE: 76,

@@ -33,7 +33,10 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Run {
 /** Runs the CLI on a pseudo-terminal (util-linux `script`); stdout and stderr arrive merged. */
 function runCliOnTerminal(args: string[], env: NodeJS.ProcessEnv = {}): Run {
   const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
-  const command = [process.execPath, cli, ...args].map(quote).join(" ");
+  // Deno runs a script given to its binary with every permission only as `deno run -A`:
+  // spawn() from Deno adds that, a shell command does not (Deno would ask on the terminal).
+  const runtime = "deno" in process.versions ? [process.execPath, "run", "-A"] : [process.execPath];
+  const command = [...runtime, cli, ...args].map(quote).join(" ");
   const result = spawnSync("script", ["-qec", command, "/dev/null"], {
     encoding: "utf8",
     timeout: 120_000,

@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
-import { describeOnLinux, expectCode, libraryUrl, smapsTotal, suiteTempDir } from "./helpers.js";
+import { describeOnLinux, expectCode, libraryUrl, runModuleScript, smapsTotal, suiteTempDir } from "./helpers.js";
 import { DATA, E, startProbe } from "./probe.js";
 
 describeOnLinux("truncation: a file shrunk beneath the mapping (by another process)", "truncate(1) and /proc/self/smaps", function () {
@@ -137,6 +137,54 @@ describeOnLinux("truncation: a file shrunk beneath the mapping (by another proce
     } finally {
       mapping.close();
     }
+  });
+
+  it("worker threads faulting at once, through views, copies, writes and chunks: each reports it, the process lives", () => {
+    const file = temp.file("workers");
+    fs.writeFileSync(file, Buffer.alloc(1024 * 1024, 1));
+    const result = runModuleScript(`
+      import { Worker } from "node:worker_threads";
+      import { truncateSync } from "node:fs";
+      const source = \`
+        const { MemoryMappedFile } = await import(${JSON.stringify(libraryUrl)});
+        const { parentPort, workerData: kind } = await import("node:worker_threads");
+        const mapping = kind === "write" ? MemoryMappedFile.openRw(${JSON.stringify(file)}) : MemoryMappedFile.openRo(${JSON.stringify(file)});
+        parentPort.postMessage("mapped");
+        await new Promise((resolve) => parentPort.once("message", resolve));
+        const errors = new Set();
+        let sum = 0; // pages seen with data (1, or 2 where the writer got there first)
+        const attempt = (call) => { try { call(); } catch (error) { errors.add(error.code); } };
+        for (let round = 0; round < 3; round++) {
+          if (kind === "view") attempt(() => { const view = mapping.view(); for (let at = 0; at < view.length; at += 4096) sum += view[at] ? 1 : 0; });
+          if (kind === "readInto") { const out = new Uint8Array(4096); for (let at = 0; at < mapping.length; at += 4096) attempt(() => { mapping.readInto(at, out); sum += out[0] ? 1 : 0; }); }
+          if (kind === "write") for (let at = 0; at < mapping.length; at += 4096) attempt(() => mapping.write(at, new Uint8Array([2])));
+          if (kind === "chunks") attempt(() => { for (const chunk of mapping.chunks(65536)) sum += chunk[0] ? 1 : 0; });
+        }
+        parentPort.postMessage({ kind, sum, errors: [...errors], truncated: mapping.truncated });
+      \`;
+      const kinds = ["view", "view", "readInto", "readInto", "write", "chunks"];
+      const workers = kinds.map((kind) => new Worker(source, { eval: true, type: "module", workerData: kind }));
+      const next = (w) => new Promise((resolve, reject) => { w.once("message", resolve); w.once("error", reject); });
+      await Promise.all(workers.map(next));
+      truncateSync(${JSON.stringify(file)}, 65536);
+      const reports = workers.map(next);
+      for (const w of workers) w.postMessage("go");
+      console.log(JSON.stringify(await Promise.all(reports)));
+      await Promise.all(workers.map((w) => w.terminate()));`);
+    assert.equal(result.signal, null, result.stderr);
+    assert.equal(result.status, 0, result.stderr);
+    const reports = JSON.parse(result.stdout) as Array<{ kind: string; sum: number; errors: string[]; truncated: boolean }>;
+    for (const report of reports) {
+      assert.equal(report.truncated, true, `${report.kind}: truncated`);
+      assert.deepEqual(report.errors, ["ERR_MMAP_TRUNCATED"], report.kind);
+    }
+    const sums = Object.fromEntries(reports.map((report) => [report.kind, report.sum]));
+    // Round 1's view() reports what round 0's view met; rounds 0 and 2 read.
+    assert.equal(sums.view, 2 * 16, "a view read the 16 pages left, and zeros past them");
+    assert.equal(sums.readInto, 3 * 16, "readInto copied the 16 pages left and refused the rest");
+    assert.equal(sums.chunks, 3, "each round read the first chunk, and zeros past it");
+    assert.equal(fs.statSync(file).size, 65536);
+    assert.ok(fs.readFileSync(file).every((byte, at) => byte === (at % 4096 === 0 ? 2 : 1)), "writes landed only in the pages left");
   });
 
   it("a SIGBUS sent by a process, not a fault, reaches the handler installed before ours", () => {

@@ -7,8 +7,8 @@ import * as path from "node:path";
 import fc from "fast-check";
 import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
 import {
-  type FileModel, type MappingModel, type Mode, type Outcome, PAGE, adviceOutcome, dropPages, operand, rangeOutcome,
-  resized, sizeOutcome,
+  type FileModel, type MappingModel, type Mode, type Outcome, PAGE, adviceOutcome, dropPages, operand, owesReport,
+  rangeOutcome, resized, sizeOutcome, touch,
 } from "./model/api-model.js";
 import { modelTests, regressions } from "./model/suite.js";
 import { suiteTempDir } from "./helpers.js";
@@ -48,6 +48,13 @@ function pick<T>(list: T[], index: number): T | undefined {
 }
 
 const show = (value: unknown) => (typeof value === "bigint" ? `${value}n` : typeof value === "string" ? JSON.stringify(value) : String(value));
+
+const TRUNCATED: Outcome = { code: "ERR_MMAP_TRUNCATED" };
+
+/** The file's bytes on disk: all of them, or the part left by a truncation beneath its mapping. */
+function onDisk(file: FileModel, mapping: MappingModel): Uint8Array {
+  return mapping.shrunk ? file.bytes.subarray(0, mapping.shrunk.size) : file.bytes;
+}
 
 // Offsets and lengths: mostly plausible values, some at the edges, some invalid.
 const operandArb: fc.Arbitrary<unknown> = fc.oneof(
@@ -125,6 +132,7 @@ class Close extends OnHandle {
     const file = r.files.get(model.path)!;
     file.open = undefined;
     // What an rw mapping wrote is in the file; ro and cow never change it.
+    file.bytes = onDisk(file, model).slice();
     assert.deepEqual(fs.readFileSync(path.join(r.dir, model.path)), Buffer.from(file.bytes), `${this}: file contents`);
   }
   toString = () => `close(#${this.handle})`;
@@ -133,7 +141,8 @@ class Close extends OnHandle {
 class Read extends OnHandle {
   constructor(handle: number, readonly offset: unknown, readonly length: unknown) { super(handle); }
   apply(real: MemoryMappedFile, model: MappingModel): void {
-    const expected = rangeOutcome(model, this.offset, this.length, "read");
+    let expected: ReturnType<typeof rangeOutcome> = rangeOutcome(model, this.offset, this.length, "read");
+    if (!("code" in expected) && (owesReport(model) || touch(model, expected.start, expected.count, true))) expected = TRUNCATED as { code: string };
     const value = expectOutcome(() => real.read(this.offset as number, this.length as number), "code" in expected ? expected : { value: 0 }, this.toString());
     if (!("code" in expected)) assert.deepEqual(value, model.bytes.slice(expected.start, expected.start + expected.count), this.toString());
   }
@@ -150,9 +159,10 @@ class ReadInto extends OnHandle {
     if (model.closed) expected = { code: "ERR_MMAP_CLOSED" };
     else if (start === undefined) expected = { code: "ERR_MMAP_INVALID_ARGUMENT" };
     else if (start > BigInt(model.bytes.length)) expected = { code: "ERR_MMAP_OUT_OF_BOUNDS" };
+    else if (owesReport(model)) expected = TRUNCATED;
     else {
       count = Math.min(this.targetLength, model.bytes.length - Number(start));
-      expected = { value: count };
+      expected = touch(model, Number(start), count, true) ? TRUNCATED : { value: count };
     }
     const value = expectOutcome(() => real.readInto(this.offset as number, target), expected, this.toString());
     if (!("code" in expected)) {
@@ -168,9 +178,17 @@ class ReadInto extends OnHandle {
 class Write extends OnHandle {
   constructor(handle: number, readonly offset: unknown, readonly data: Uint8Array) { super(handle); }
   apply(real: MemoryMappedFile, model: MappingModel): void {
-    const expected = rangeOutcome(model, this.offset, this.data.length, "write");
-    expectOutcome(() => real.write(this.offset as number, this.data), "code" in expected ? expected : { value: undefined }, this.toString());
-    if (!("code" in expected)) model.bytes.set(this.data, expected.start);
+    const range = rangeOutcome(model, this.offset, this.data.length, "write");
+    let expected: Outcome = "code" in range ? range : { value: undefined };
+    if (!("code" in range)) {
+      if (owesReport(model)) expected = TRUNCATED;
+      else {
+        // The copy runs to its end: past the new size it writes into zero pages of this process.
+        if (touch(model, range.start, range.count, true)) expected = TRUNCATED;
+        model.bytes.set(this.data, range.start);
+      }
+    }
+    expectOutcome(() => real.write(this.offset as number, this.data), expected, this.toString());
   }
   toString = () => `write(#${this.handle}, ${show(this.offset)}, [${this.data.length}])`;
 }
@@ -178,11 +196,13 @@ class Write extends OnHandle {
 class Advise extends OnHandle {
   constructor(handle: number, readonly offset: unknown, readonly length: unknown, readonly advice: unknown, readonly allowDiscard: boolean) { super(handle); }
   apply(real: MemoryMappedFile, model: MappingModel, r: Real): void {
+    // Populating pages a truncation took away is the kernel's error, not one this model knows.
+    if (model.shrunk && this.advice === MmapAdvice.PopulateRead) return;
     const range = rangeOutcome(model, this.offset, this.length, "advise");
-    const expected = "code" in range ? range : adviceOutcome(model, this.advice, this.allowDiscard);
+    const expected = "code" in range ? range : owesReport(model) ? TRUNCATED : adviceOutcome(model, this.advice, this.allowDiscard);
     expectOutcome(() => real.advise(this.offset as number, this.length as number, this.advice as 0, { allowDiscard: this.allowDiscard }),
       expected ?? { value: undefined }, this.toString());
-    if (!expected && !("code" in range) && this.advice === MmapAdvice.DontNeed) {
+    if (!expected && !("code" in range) && (this.advice === MmapAdvice.DontNeed || this.advice === MmapAdvice.PageOut)) {
       dropPages(model, r.files.get(model.path)!, range.start, range.count);
     }
   }
@@ -192,7 +212,8 @@ class Advise extends OnHandle {
 class Flush extends OnHandle {
   constructor(handle: number, readonly offset: unknown, readonly length: unknown) { super(handle); }
   apply(real: MemoryMappedFile, model: MappingModel): void {
-    const expected = rangeOutcome(model, this.offset, this.length, "flush");
+    const range = rangeOutcome(model, this.offset, this.length, "flush");
+    const expected = "code" in range ? range : owesReport(model) ? TRUNCATED : range;
     expectOutcome(() => real.flushRange(this.offset as number, this.length as number), "code" in expected ? expected : { value: undefined }, this.toString());
   }
   toString = () => `flushRange(#${this.handle}, ${show(this.offset)}, ${show(this.length)})`;
@@ -204,13 +225,18 @@ class Resize extends OnHandle {
     const size = sizeOutcome(this.size);
     const expected: Outcome = model.closed ? { code: "ERR_MMAP_CLOSED" } : "code" in size ? size
       : model.mode !== "rw" ? { code: "ERR_MMAP_INVALID_MODE" } : { value: undefined };
-    const views = model.closed ? [] : [real.view()];
+    const views: Uint8Array[] = [];
+    if (!model.closed) {
+      const view = expectOutcome(() => real.view(), owesReport(model) ? TRUNCATED : { value: 0 }, `${this}: view`);
+      if (view) views.push(view as Uint8Array);
+    }
     expectOutcome(() => real.resize(this.size as number), expected, this.toString());
     if ("code" in expected || "code" in size) return;
     for (const view of views) assert.equal(view.length, 0, `${this}: an old view survived`);
     const file = r.files.get(model.path)!;
-    file.bytes = resized(file.bytes, size.size);
+    file.bytes = resized(onDisk(file, model), size.size);
     model.bytes = file.bytes;
+    model.shrunk = undefined;
     assert.equal(real.length, size.size);
   }
   toString = () => `resize(#${this.handle}, ${show(this.size)})`;
@@ -227,21 +253,42 @@ class View extends OnHandle {
       expectOutcome(() => real.view(this.offset as number), { code: "ERR_MMAP_OUT_OF_BOUNDS" }, this.toString());
       return;
     }
-    const value = expectOutcome(() => real.view(this.offset as number, this.length as number), "code" in expected ? expected : { value: 0 }, this.toString());
-    if (!("code" in expected)) assert.deepEqual(new Uint8Array(value as Uint8Array), model.bytes.slice(expected.start, expected.start + expected.count), this.toString());
+    const outcome: Outcome = "code" in expected ? expected : owesReport(model) ? TRUNCATED : { value: 0 };
+    const value = expectOutcome(() => real.view(this.offset as number, this.length as number), outcome, this.toString());
+    if ("code" in outcome) return;
+    const range = expected as { start: number; count: number };
+    touch(model, range.start, range.count, false); // reading every byte of the view below
+    assert.deepEqual(new Uint8Array(value as Uint8Array), model.bytes.slice(range.start, range.start + range.count), this.toString());
   }
   toString = () => `view(#${this.handle}, ${show(this.offset)}, ${show(this.length)})`;
 }
 
 class Residency extends OnHandle {
   apply(real: MemoryMappedFile, model: MappingModel): void {
-    const value = expectOutcome(() => real.residency(), model.closed ? { code: "ERR_MMAP_CLOSED" } : { value: 0 }, this.toString());
-    if (model.closed) return;
+    const expected: Outcome = model.closed ? { code: "ERR_MMAP_CLOSED" } : owesReport(model) ? TRUNCATED : { value: 0 };
+    const value = expectOutcome(() => real.residency(), expected, this.toString());
+    if ("code" in expected) return;
     const { residentPages, totalPages } = value as { residentPages: number; totalPages: number };
     assert.equal(totalPages, Math.ceil(model.bytes.length / PAGE), this.toString());
     assert.ok(residentPages >= 0 && residentPages <= totalPages, this.toString());
   }
   toString = () => `residency(#${this.handle})`;
+}
+
+/** Another process truncates a file to a page multiple, beneath its rw mapping if one is open. */
+class Truncate implements Command {
+  constructor(readonly file: string, readonly pages: number) {}
+  check = () => true;
+  run(_m: Model, r: Real): void {
+    const file = r.files.get(this.file);
+    const mapping = file?.open;
+    if (!file || (mapping && (mapping.mode !== "rw" || mapping.shrunk))) return; // private pages: not modelled
+    const size = Math.min(this.pages * PAGE, Math.floor(file.bytes.length / PAGE) * PAGE);
+    fs.truncateSync(path.join(r.dir, this.file), size);
+    if (mapping) mapping.shrunk = { size, replaced: new Set(), lost: false, reported: false };
+    else file.bytes = file.bytes.slice(0, size);
+  }
+  toString = () => `truncate(${this.file}, ${this.pages} pages)`;
 }
 
 const handleArb = fc.nat({ max: 50 });
@@ -258,6 +305,7 @@ const commands = [
   fc.tuple(handleArb, sizeArb).map(([h, s]) => new Resize(h, s)),
   fc.tuple(handleArb, fc.option(operandArb), fc.option(operandArb)).map(([h, o, l]) => new View(h, o ?? undefined, l ?? undefined)),
   handleArb.map((h) => new Residency(h)),
+  fc.tuple(fileArb, fc.nat({ max: 3 })).map(([file, pages]) => new Truncate(file, pages)),
 ];
 
 function property(dir: string, replayPath?: string) {

@@ -1,4 +1,4 @@
-// The `mmap_wasi` import module for one WebAssembly guest (ABI.md).
+// The `mmap_wasi` import module for one WebAssembly guest (docs/abi.md).
 //
 // Each call to createMmapImports() makes a new instance of the guest core
 // (build/guest.wasm, guest-core.ts); its exports are the guest's imports, so every guest

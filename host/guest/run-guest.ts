@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as v8 from "node:v8";
 import { createMmapImports, type MmapGrant, type MmapLimits } from "./imports.js";
 import { MmapError } from "../errors.js";
+import { createPreview1 } from "./wasi-runtime.js";
 
 export interface RunGuestOptions {
   /** Arguments after the program name (argv[1…]). */
@@ -44,40 +45,44 @@ async function compile(wasm: GuestModule): Promise<WebAssembly.Module> {
 
 let nodeWasi: Promise<typeof import("node:wasi")> | undefined;
 
-/** node:wasi, loaded without its ExperimentalWarning reaching the user. */
+/**
+ * Runs `load` without node:wasi's ExperimentalWarning reaching the user: Node emits it
+ * when the module loads, Deno when a WASI is made.
+ */
+async function withoutWasiWarning<T>(load: () => T | Promise<T>): Promise<T> {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    if (type === "ExperimentalWarning" && String(warning).includes("WASI")) return;
+    (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return await load();
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
 function loadNodeWasi(): Promise<typeof import("node:wasi")> {
   // On Node 20 a garbage collection inside V8's fast-API path of a WASI call can kill the
   // process once the guest's memory is large; without fast API calls that path is not taken.
   v8.setFlagsFromString("--no-turbo-fast-api-calls");
-  nodeWasi ??= (async () => {
-    const emitWarning = process.emitWarning;
-    process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-      const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
-      if (type === "ExperimentalWarning" && String(warning).includes("WASI")) return;
-      (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
-    }) as typeof process.emitWarning;
-    try {
-      return await import("node:wasi");
-    } finally {
-      process.emitWarning = emitWarning;
-    }
-  })();
+  nodeWasi ??= withoutWasiWarning(() => import("node:wasi"));
   return nodeWasi;
 }
 
 async function runUnderNodeWasi(module: WebAssembly.Module, options: RunGuestOptions): Promise<GuestResult> {
   const { WASI } = await loadNodeWasi();
   const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {} });
-  const wasi = new WASI({
-    version: "preview1",
+  // Node, Deno and Bun differ in how node:wasi hands over its imports and exit code.
+  const wasi = await withoutWasiWarning(() => createPreview1(WASI, {
     args: [options.programName ?? "guest", ...(options.args ?? [])],
     env: { ...options.env },
     preopens: Object.fromEntries((options.grants ?? []).map((grant) => [grant.guest, grant.host])),
     stdout: options.stdout ?? 1,
     stderr: options.stderr ?? 2,
-    returnOnExit: true,
-  });
-  const imports = { ...wasi.getImportObject(), ...mmap.imports } as unknown as WebAssembly.Imports;
+  }));
+  const imports = { ...wasi.imports, ...mmap.imports } as unknown as WebAssembly.Imports;
   const instance = await WebAssembly.instantiate(module, imports);
   mmap.attach(instance);
   try {

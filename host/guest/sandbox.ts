@@ -39,6 +39,13 @@ function isBeneath(base: string, candidate: string): boolean {
 const RESOLVE_BY_HAND = new Set(["EXDEV", "EAGAIN", "ENOSYS", "EPERM", "E2BIG", "EINVAL", "ELOOP"]);
 
 /**
+ * Whether `fs` accepts a descriptor the addon opened. Deno's `fs` keeps a table of its
+ * own and refuses any other descriptor (EBADF), so there every path is resolved by hand
+ * and opened through `fs`.
+ */
+const fsTakesAddonDescriptors = !("Deno" in globalThis);
+
+/**
  * Opens `relative` inside the grant's folder `base` in one system call that the kernel
  * keeps inside it (Linux openat2 with RESOLVE_BENEATH). Returns the descriptor, not yet
  * checked (see grantedFileOf); undefined where the kernel cannot decide, and the path is
@@ -46,7 +53,7 @@ const RESOLVE_BY_HAND = new Set(["EXDEV", "EAGAIN", "ENOSYS", "EPERM", "E2BIG", 
  * ELOOP: for them it means a link in the last place, which O_NOFOLLOW refuses.
  */
 function openConfinedFd(base: string, relative: string, flags: number): number | undefined {
-  if (!relative) return undefined;
+  if (!relative || !fsTakesAddonDescriptors) return undefined;
   // The addon's export, named after its system call: a descriptor, or a negative errno.
   const fd = native.openBeneath(base, relative, flags);
   if (fd >= 0) return fd;

@@ -8,6 +8,7 @@ export const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 export type Mode = "ro" | "rw" | "cow";
 
 export interface FileModel {
+  /** The file's bytes; while its rw mapping is shrunk, only the first `shrunkTo` are in the file. */
   bytes: Uint8Array;
   /** The one mapping of this file that is open, if any (the model keeps it to one). */
   open: MappingModel | undefined;
@@ -19,6 +20,45 @@ export interface MappingModel {
   /** rw: the file's own array; ro and cow: a private copy. */
   bytes: Uint8Array;
   closed: boolean;
+  /** Set when another process truncated the file beneath this (rw) mapping: the new size, a page multiple. */
+  shrunk?: Shrunk;
+}
+
+/** What the process saw of a file truncated beneath its rw mapping. */
+export interface Shrunk {
+  size: number;
+  /** Pages past `size` the fault guard replaced with zero pages (they keep what is written to them). */
+  replaced: Set<number>;
+  /** An access met a lost page. */
+  lost: boolean;
+  /** ...and an error said so. */
+  reported: boolean;
+}
+
+/** The report owed for an access a view made: true if the next accepted call must throw it. */
+export function owesReport(mapping: MappingModel): boolean {
+  const shrunk = mapping.shrunk;
+  if (!shrunk || !shrunk.lost || shrunk.reported) return false;
+  shrunk.reported = true;
+  return true;
+}
+
+/**
+ * An access to `[start, start + count)` of a shrunk mapping: lost pages it meets become
+ * zero pages. Returns true if it met any page past the new size: a copy (`byCopy`) then
+ * fails, and that failure is the report; a view's access leaves the report owed.
+ */
+export function touch(mapping: MappingModel, start: number, count: number, byCopy: boolean): boolean {
+  const shrunk = mapping.shrunk;
+  if (!shrunk || count === 0 || start + count <= shrunk.size) return false;
+  for (let page = Math.max(Math.floor(start / PAGE), shrunk.size / PAGE); page * PAGE < start + count; page++) {
+    if (shrunk.replaced.has(page)) continue;
+    shrunk.replaced.add(page);
+    mapping.bytes.fill(0, page * PAGE, Math.min((page + 1) * PAGE, mapping.bytes.length));
+  }
+  shrunk.lost = true;
+  if (byCopy) shrunk.reported = true;
+  return true;
 }
 
 /** What a call should do: an error code, or success with a value. */
@@ -59,6 +99,10 @@ export function adviceOutcome(mapping: MappingModel, advice: unknown, allowDisca
 
 /** DontNeed drops the pages covering the range: a private mapping sees the file there again. */
 export function dropPages(mapping: MappingModel, file: FileModel, start: number, count: number): void {
+  if (mapping.shrunk && count > 0) {
+    // The zero pages go; the next access to them faults again and gets new ones.
+    for (let page = Math.floor(start / PAGE); page * PAGE < start + count; page++) mapping.shrunk.replaced.delete(page);
+  }
   if (mapping.mode === "rw" || count === 0) return;
   const from = Math.floor(start / PAGE) * PAGE;
   const to = Math.min(Math.ceil((start + count) / PAGE) * PAGE, mapping.bytes.length);
