@@ -126,14 +126,25 @@ export async function residentFraction(file) {
 }
 
 /**
+ * A full garbage collection, so that the garbage one variant left behind is not collected
+ * in the next variant's time. Needs node --expose-gc, which bench/run.mjs makes sure of.
+ */
+export function collectGarbage() {
+  if (typeof globalThis.gc !== "function") throw new Error("bench: run node with --expose-gc (npm run bench does)");
+  globalThis.gc();
+}
+
+/**
  * Measures variants interleaved: one untimed warm-up round (unless warmup is false), then
- * `reps` rounds of A, B, C, ... Each variant's `sample()` returns one sample (it may be
- * async). Returns the variants in the case result shape.
+ * `reps` rounds of A, B, C, ... with a full garbage collection before each sample. Each
+ * variant's `sample()` returns one sample (it may be async). Returns the variants in the
+ * case result shape.
  */
 export async function interleave(reps, variants, { warmup = true, log } = {}) {
   const samples = variants.map(() => []);
   for (let round = warmup ? -1 : 0; round < reps; round++) {
     for (const [index, variant] of variants.entries()) {
+      collectGarbage();
       const value = await variant.sample(round);
       if (round >= 0) samples[index].push(value);
     }
