@@ -181,9 +181,17 @@ export class Mapping {
    * reported yet: a view met it, or another thread's copy did.
    */
   lossNotYetReported(): boolean {
-    if (this.#lossReported || this.lostFrom() === Infinity) return false;
-    this.#lossReported = true;
-    return true;
+    if (this.#lossReported) return false;
+    // Every call looks, so the usual case (nothing lost) reads one float per segment.
+    const segments = this.#segments;
+    for (let index = 0; index < segments.length; index++) {
+      const segment = segments[index]!;
+      if ((lostFrom ? lostFrom[segment.slot]! : native.lostFrom(segment.id)) !== Infinity) {
+        this.#lossReported = true;
+        return true;
+      }
+    }
+    return false;
   }
 
   static #makeView(segment: Segment): ArrayBuffer | number {
@@ -204,6 +212,7 @@ export class Mapping {
 
   /** Copies `[position, position + count)` into `target` at `targetOffset`; 0 or a failure. */
   copyOut(position: number, count: number, target: Uint8Array, targetOffset: number): number {
+    if (position + count <= SEGMENT_SIZE) return this.#copyPiece(true, this.#segments[0]!, position, count, target, targetOffset);
     const index = Math.floor(position / SEGMENT_SIZE);
     const at = position - index * SEGMENT_SIZE;
     if (at + count > SEGMENT_SIZE) return this.#copyAcross(true, position, count, target, targetOffset);
@@ -212,6 +221,7 @@ export class Mapping {
 
   /** Copies `count` bytes of `source` from `sourceOffset` into the mapping at `position`; 0 or a failure. */
   copyIn(position: number, count: number, source: Uint8Array, sourceOffset: number): number {
+    if (position + count <= SEGMENT_SIZE) return this.#copyPiece(false, this.#segments[0]!, position, count, source, sourceOffset);
     const index = Math.floor(position / SEGMENT_SIZE);
     const at = position - index * SEGMENT_SIZE;
     if (at + count > SEGMENT_SIZE) return this.#copyAcross(false, position, count, source, sourceOffset);
