@@ -36,6 +36,7 @@ struct Region {
   std::atomic<int> views;  // view buffers not yet collected (one may die on another thread)
   int flushes;           // asynchronous flushes still running
   int64_t split_areas;   // extra kernel areas that advice or locks split this region into
+  bool guest;            // a guest mapping: pages inside a guest's linear memory
 
   bool usable() const { return mapped && !unmap_requested; }
 };
@@ -59,6 +60,14 @@ bool ReachesLostPage(const Region* region, size_t offset, size_t length);
 
 // Records a mapping just made, held by its owner; null if the table is full.
 Region* AddRegion(void* address, size_t length, Mode mode);
+// Records a guest mapping just placed in a guest's memory (MapFileAt). It has no owner
+// object or view: the host releases it with ReleaseGuestRegion, or the finalizer of the
+// guest's memory does. Its bytes are not counted as address space: the memory's own
+// reservation holds them.
+Region* AddGuestRegion(void* address, size_t length, Mode mode);
+// Forgets a guest region. Unless `memory_gone` (the engine freed the guest's memory, and
+// the address range may belong to someone else now), first puts zero pages over it.
+Status ReleaseGuestRegion(Region* region, bool memory_gone);
 // The region with this id, or null if there is none (also for an id whose region is gone).
 Region* FindRegion(uint32_t id);
 
