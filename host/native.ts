@@ -41,6 +41,16 @@ export interface NativeAddon {
   openBeneath(base: string, relative: string, flags: number): number;
   /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
   filesystemType(fd: number): number;
+  /** Where `memory`'s bytes start (an address), or a failure. */
+  guestBase(memory: WebAssembly.Memory): number;
+  /**
+   * Maps `length` bytes of `fd` from `offset` over bytes `[start, start + length)` of
+   * `memory` (all page-aligned): a region id, or a failure. `shared`: stores reach the
+   * file. The memory owns the region: collected, it forgets it.
+   */
+  guestMap(memory: WebAssembly.Memory, start: number, length: number, fd: number, offset: number, shared: boolean): number;
+  /** Zero pages over a guest region of `memory`, which is forgotten; 0 or a failure. */
+  guestUnmap(memory: WebAssembly.Memory | undefined, id: number): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */
   areasInUse(): number;
   /** Records how many extra areas the mapping that starts with region `id` is split into. */
