@@ -17,7 +17,7 @@ import {
 import { GRANT_RO, containsNul, normalizePath, remainderAfter } from "./core/paths";
 import {
   FLAG_PRIVATE_WRITABLE, FLAG_SHARED_WRITABLE, entryAddr, entryFlags, entryHandle, entryLen, entryLimit, entrySpanLen,
-  entrySpanStart, findContaining, findExact, forgetAll, freeEntry, giveFree, initGuestMaps, isLive, occupyEntry,
+  entrySpanStart, findContaining, findExact, freeEntry, giveFree, initGuestMaps, isLive, occupyEntry,
   releaseEntry, spanLength, takeFree,
 } from "./core/guestmaps";
 import { isValidUtf8 } from "./core/utf8";
@@ -430,11 +430,16 @@ export function madvise(addr: u32, length: u64, advice: i32): i32 {
 }
 
 /**
- * The host released every guest mapping (the import object's close()): forget them.
- * Their spans are not reused, since the host's files are gone too.
+ * The host released every guest mapping (the import object's close()): forget them, and
+ * give their spans and bytes back.
  */
 export function forget_mappings(): void {
-  forgetAll();
+  for (let index: u32 = 0; index < entryLimit(); index++) {
+    if (!isLive(index)) continue;
+    giveFree(entrySpanStart(index), entrySpanLen(index));
+    mappedBytes -= entrySpanLen(index);
+    releaseEntry(index);
+  }
 }
 
 /** Makes the writable mappings of `handle` whose stores reach the file durable: 0 or a failure id. */

@@ -111,14 +111,6 @@ export function findContaining(addr: u32, len: u64): i32 {
   return -1;
 }
 
-/** Every live entry is forgotten (the host released their pages itself). */
-export function forgetAll(): void {
-  for (let index: u32 = 0; index < highWater; index++) store<u8>(entry(index), 0, 5);
-  liveCount = 0;
-  highWater = 0;
-}
-
-export function liveEntries(): u32 { return liveCount; }
 export function entryLimit(): u32 { return highWater; }
 export function isLive(index: u32): bool { return (load<u8>(entry(index), 5) & FLAG_LIVE) != 0; }
 
