@@ -57,6 +57,10 @@ export interface NativeAddon {
   setSplitAreas(id: number, count: number): number;
   /** An ArrayBuffer over the loss table (one float64 per region slot; see host/mapping.ts), or a failure. */
   lossTable(): ArrayBuffer | number;
+  /** An ArrayBuffer over the count of pages lost to truncation ever (a Uint32Array), or a failure. */
+  lossCounter(): ArrayBuffer | number;
+  /** The count of pages lost to truncation ever, where lossCounter() cannot be made. */
+  pagesLost(): number;
   /** The region's lowest offset lost to truncation, or Infinity; or a failure. */
   lostFrom(id: number): number;
   /** How many region slots there are: a region's slot is its id modulo this. */

@@ -364,6 +364,28 @@ Napi::Value LossTable(const Napi::CallbackInfo& info) {
   return Napi::Value(env, buffer);
 }
 
+// lossCounter() -> ArrayBuffer | status: pages_lost (regions.h) for a Uint32Array. It is
+// static memory, never freed.
+Napi::Value LossCounter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (refuse_external_buffers) return Result(env, kNoExternalBuffers);
+  napi_value buffer = nullptr;
+  // SAFETY: pages_lost lives as long as the process; JavaScript only reads it.
+  const napi_status made =
+      napi_create_external_arraybuffer(env, &pages_lost, sizeof pages_lost, nullptr, nullptr, &buffer);
+  if (made != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return Result(env, made == napi_no_external_buffers_allowed ? kNoExternalBuffers : UV_ENOMEM);
+  }
+  return Napi::Value(env, buffer);
+}
+
+// pagesLost() -> count: pages_lost, where no buffer can be made over it.
+Napi::Value PagesLost(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(pages_lost.load(std::memory_order_relaxed)));
+}
+
 // lostFrom(id) -> offset | status: the region's lowest lost page, or Infinity (regions.h).
 Napi::Value LostFrom(const Napi::CallbackInfo& info) {
   Region* region = RegionOf(info.Env(), info[0]);
@@ -651,6 +673,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));
   exports.Set("mappedBytes", Napi::Function::New(env, MappedBytes, "mappedBytes"));
   exports.Set("lossTable", Napi::Function::New(env, LossTable, "lossTable"));
+  exports.Set("lossCounter", Napi::Function::New(env, LossCounter, "lossCounter"));
+  exports.Set("pagesLost", Napi::Function::New(env, PagesLost, "pagesLost"));
   exports.Set("lostFrom", Napi::Function::New(env, LostFrom, "lostFrom"));
   exports.Set("REGION_SLOTS", Napi::Number::New(env, kRegionSlots));
   exports.Set("refuseExternalBuffers", Napi::Function::New(env, RefuseExternalBuffers, "refuseExternalBuffers"));

@@ -79,6 +79,7 @@ void Forget(Region* region) {
 }  // namespace
 
 double lost_from[kRegionSlots];
+std::atomic<uint32_t> pages_lost{0};
 
 bool RecordLostPage(const void* address) {
   const auto at = reinterpret_cast<uintptr_t>(address);
@@ -89,6 +90,7 @@ bool RecordLostPage(const void* address) {
     if (at < begin || at >= end) continue;
     const auto page = static_cast<double>((at - begin) / PageSize() * PageSize());
     if (page < lost_from[slot]) lost_from[slot] = page;
+    pages_lost.fetch_add(1, std::memory_order_relaxed);  // lock-free: fine in a signal handler
     return true;
   }
   return false;

@@ -52,6 +52,12 @@ constexpr uint32_t kRegionSlots = 1u << 20;
 // this value read zeros, or wrote bytes that are lost.
 extern double lost_from[kRegionSlots];
 
+// How many pages the fault guard has replaced with zeros, in any region, ever. JavaScript
+// reads it through a Uint32Array to see cheaply whether anything was lost since it last
+// looked; it wraps around.
+extern std::atomic<uint32_t> pages_lost;
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "read as a plain uint32 from JavaScript");
+
 // The fault guard's filter (platform.h): records a fault inside a live region and says so.
 bool RecordLostPage(const void* address);
 

@@ -339,6 +339,7 @@ describeOnLinux("guest ABI version 2: a file truncated beneath a guest mapping",
       const guest = startProbe({ grants: [{ guest: "/g", host: temp.dir, access: "rw" }], guestMappings: how });
       try {
         const [, handle] = guest.open("/g/f", 1);
+        const [, other] = guest.open("/g/f", 0);
         const [, addr] = guest.map(handle, 0n, 65_536n, PROT_RW);
         const [, ro] = guest.map(handle, 0n, 65_536n, PROT_READ);
         assert.equal(spawnSync("truncate", ["-s", "4096", file]).status, 0);
@@ -349,6 +350,7 @@ describeOnLinux("guest ABI version 2: a file truncated beneath a guest mapping",
           assert.equal(guest.g.load_u8(addr + 100), 7, "what is left is still the file");
           assert.deepEqual(guest.readText(handle, 0n, 2)[0], E.io, "later calls on the handle: io");
           assert.equal(guest.g.flush(handle, 0n, 10n), E.io);
+          assert.deepEqual(guest.readText(other, 0n, 2)[0], E.io, "and on the file's other handles");
         }
         assert.equal(guest.g.sync(addr, 65_536n), E.io);
         assert.equal(guest.g.map(handle, 0n, 65_536n, PROT_READ, OUT), E.io, "the file no longer holds the range");

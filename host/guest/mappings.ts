@@ -36,6 +36,8 @@ export interface GuestMapping {
   length: number;
   /** Stores reach the file (prot 3 of an rw handle). */
   shared: boolean;
+  /** The file's identity (in place only: only those can lose pages). */
+  fileId: string;
 }
 
 const POSIX = new Set<NodeJS.Platform>(["linux", "darwin", "freebsd"]);
@@ -77,11 +79,21 @@ export function mappingLost(mapping: GuestMapping): boolean {
   return mapping.id >= 0 && native.lostFrom(mapping.id) !== Infinity;
 }
 
-/** True if a guest mapping made from `file` lost a page: calls on its handle are then io. */
-export function fileLost(file: OpenFile): boolean {
-  if (file.guestMappings.size === 0) return false;
-  for (const mapping of file.guestMappings) if (mappingLost(mapping)) return true;
-  return false;
+/**
+ * How many pages the addon's fault guard has ever replaced with zeros, in any mapping:
+ * read on every call that may have to report a loss, so a typed array over the addon's
+ * counter where the runtime allows one.
+ */
+const lossCounter: Uint32Array | undefined = (() => {
+  const buffer = native.lossCounter();
+  return typeof buffer === "number" ? undefined : new Uint32Array(buffer);
+})();
+const pagesLost = (): number => (lossCounter ? lossCounter[0]! : native.pagesLost());
+
+/** A file's identity: the same for every descriptor of it. */
+function identity(fd: number): string {
+  const stats = fs.fstatSync(fd);
+  return `${stats.dev}:${stats.ino}`;
 }
 
 export class GuestMappings {
@@ -90,9 +102,37 @@ export class GuestMappings {
   readonly #mappings: Array<GuestMapping | undefined> = [];
   #inPlace = false;
   #base = 0;
+  /** The fault guard's count when the mappings were last looked at for losses. */
+  #lossesSeen = pagesLost();
 
   constructor(memory: GuestMemory) {
     this.#memory = memory;
+  }
+
+  /**
+   * True if `file` (an open handle) must answer io: a guest mapping of the same file lost
+   * a page to truncation while the handle was open. Costs one read of a counter unless
+   * the fault guard replaced a page since the last look; then each lost mapping marks the
+   * open handles of its file.
+   */
+  lost(file: OpenFile, files: ReadonlyArray<OpenFile | undefined>): boolean {
+    const losses = pagesLost();
+    if (losses !== this.#lossesSeen) {
+      this.#lossesSeen = losses;
+      this.#markLosses(files);
+    }
+    return file.lost;
+  }
+
+  #markLosses(files: ReadonlyArray<OpenFile | undefined>): void {
+    const lostIds = new Set<string>();
+    for (const mapping of this.#mappings) if (mapping && mappingLost(mapping)) lostIds.add(mapping.fileId);
+    if (lostIds.size === 0) return;
+    for (const file of files) {
+      if (!file || file.lost || file.fd === undefined) continue;
+      file.fileId ??= identity(file.fd);
+      if (lostIds.has(file.fileId)) file.lost = true;
+    }
   }
 
   /** Decides, for the memory just attached, between in place and copies; returns map_kind. */
@@ -119,15 +159,17 @@ export class GuestMappings {
     const fd = file.fd;
     if (fd === undefined) return native.ENOMEM;
     const need = addr - spanStart + length;
-    const mapping: GuestMapping = { id: -1, file, fileStart, spanStart, spanLength, addr, length, shared };
+    const mapping: GuestMapping = { id: -1, file, fileStart, spanStart, spanLength, addr, length, shared, fileId: "" };
     if (this.#inPlace) {
       const memory = this.#memory.memory!;
       // The base was seen not to move; a memory that moved anyway would lose its mappings.
       if (native.guestBase(memory) !== this.#base) return TRUNCATED;
       if (coreExports.withinMapBudget(native.areasInUse(), AREAS_PER_MAPPING, maxMapCount()) < 0) return MAP_COUNT_EXCEEDED;
       // The file's size now: the kernel would fault (SIGBUS) on pages wholly past its end.
-      const size = fs.fstatSync(fd).size;
-      if (size < fileStart + need) return TRUNCATED;
+      const stats = fs.fstatSync(fd);
+      if (stats.size < fileStart + need) return TRUNCATED;
+      mapping.fileId = `${stats.dev}:${stats.ino}`;
+      file.fileId ??= mapping.fileId;
       const id = native.guestMap(memory, spanStart, spanLength, fd, fileStart, shared);
       if (id < 0) return id;
       native.setSplitAreas(id, AREAS_PER_MAPPING - 1);

@@ -11,7 +11,7 @@ import { guarded, type FailureIds } from "./failures.js";
 import type { GuestCore } from "./guest-core.js";
 import type { ResolvedGrant } from "./grants.js";
 import type { GuestMemory } from "./memory.js";
-import { fileLost, type GuestMapping, type GuestMappings } from "./mappings.js";
+import type { GuestMapping, GuestMappings } from "./mappings.js";
 import { createGrantedFile, openGrantedFile } from "./sandbox.js";
 
 export interface OpenFile {
@@ -30,6 +30,10 @@ export interface OpenFile {
   guestMappings: Set<GuestMapping>;
   /** The handle is closed; the descriptor waits for the last guest mapping. */
   closed: boolean;
+  /** A guest mapping of this file lost a page while the handle was open: calls are io. */
+  lost: boolean;
+  /** The file's identity (device and inode), found when first needed. */
+  fileId: string | undefined;
 }
 
 /** The guest's open files, by the core's slot numbers. */
@@ -70,10 +74,10 @@ export function closeFile({ files, failures }: GuestState, slot: number): number
  */
 export function hostOperations(state: GuestState) {
   const { core, grants, files, memory, failures, mappings } = state;
-  /** The handle's file, or undefined when a guest mapping made from it lost a page (io). */
+  /** The handle's file, or undefined when a guest mapping of its file lost a page (io). */
   const intact = (slot: number): OpenFile | undefined => {
     const file = files[slot]!;
-    return fileLost(file) ? undefined : file;
+    return mappings.lost(file, files) ? undefined : file;
   };
   return {
     memory_size: () => memory.bytes().byteLength,
@@ -98,7 +102,7 @@ export function hostOperations(state: GuestState) {
       if (typeof opened === "string") return failures.named(opened);
       files[slot] = {
         mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined,
-        guestMappings: new Set(), closed: false,
+        guestMappings: new Set(), closed: false, lost: false, fileId: undefined,
       };
       return opened.size;
     }),
