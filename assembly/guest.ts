@@ -15,6 +15,11 @@ import {
   HANDLE_CAPACITY, allocate, initHandles, lengthOf, lookup, modeOf, occupy, release, setLength,
 } from "./core/handles";
 import { GRANT_RO, containsNul, normalizePath, remainderAfter } from "./core/paths";
+import {
+  FLAG_PRIVATE_WRITABLE, FLAG_SHARED_WRITABLE, entryAddr, entryFlags, entryHandle, entryLen, entryLimit, entrySpanLen,
+  entrySpanStart, findContaining, findExact, freeEntry, giveFree, initGuestMaps, isLive, occupyEntry,
+  releaseEntry, spanLength, takeFree,
+} from "./core/guestmaps";
 import { isValidUtf8 } from "./core/utf8";
 
 export * from "./core/errno";
@@ -39,6 +44,22 @@ export { GRANT_RO, GRANT_RW } from "./core/paths";
 @external("host", "resize") declare function hostResize(slot: u32, newLength: f64): i32;
 /** Resident pages of the page-aligned range, or a failure id. */
 @external("host", "resident") declare function hostResident(slot: u32, start: f64, end: f64): f64;
+/** Grows the guest's memory by `bytes` (whole 64 KiB pages): its old size, or -1. */
+@external("host", "grow_memory") declare function hostGrowMemory(bytes: f64): f64;
+/**
+ * Makes the span `[spanStart, spanStart + spanLen)` of guest memory show the file of
+ * `slot` from `fileStart`; the mapping asked for is `[addr, addr + len)` in it, and those
+ * bytes must exist in the file. `flags` says whether stores reach the file
+ * (FLAG_SHARED_WRITABLE) or stay private.
+ */
+@external("host", "map_guest") declare function hostMapGuest(
+  entry: u32, slot: u32, fileStart: f64, spanStart: f64, spanLen: f64, addr: f64, len: f64, flags: i32): i32;
+/** Releases a guest mapping's span: it reads as zeros afterwards. */
+@external("host", "unmap_guest") declare function hostUnmapGuest(entry: u32): i32;
+/** Durable write-back of the guest addresses `[start, end)` of a writable mapping. */
+@external("host", "sync_guest") declare function hostSyncGuest(entry: u32, start: f64, end: f64): i32;
+/** Advice for the page-aligned guest addresses `[start, end)` of a mapping. */
+@external("host", "advise_guest") declare function hostAdviseGuest(entry: u32, start: f64, end: f64, action: i32): i32;
 
 const PATH_CAPACITY: u32 = 4096;
 const MAX_GRANTS: i32 = 64;
@@ -64,6 +85,7 @@ export function init(instanceTag: u32, maxHandles: u32, maxMapped: f64, page: u3
   rawPath = heap.alloc(PATH_CAPACITY);
   normalPath = heap.alloc(PATH_CAPACITY);
   grantTable = heap.alloc(<usize>MAX_GRANTS * 12);
+  initGuestMaps();
   return rawPath;
 }
 
@@ -239,7 +261,9 @@ export function flush(handle: u32, offset: u64, length: u64): i32 {
   if (modeOf(<u32>slot) != MODE_RW) return ERRNO_SUCCESS; // nothing can be dirty
   const start = alignDown(offset, pageSize);
   const end = alignUp(offset + length, pageSize, total);
-  return errnoOfHostResult(hostFlush(<u32>slot, <f64>start, <f64>end));
+  const flushed = hostFlush(<u32>slot, <f64>start, <f64>end);
+  if (flushed < 0) return errnoOfHostResult(flushed);
+  return errnoOfHostResult(syncMappingsOf(handle));
 }
 
 export function resize(handle: u32, newLength: u64): i32 {
@@ -288,3 +312,143 @@ export function close(handle: u32): i32 {
 
 /** Most handles one guest may hold open, whatever limit the host asks for. */
 export const GUEST_HANDLE_CAPACITY: u32 = HANDLE_CAPACITY;
+
+// ---------------------------------------------------------------------------------------
+// Version 2: guest mappings (docs/abi.md). The table and its arithmetic are in
+// core/guestmaps.ts; the host grows the memory and maps (or copies) the pages.
+
+export const PROT_READ: i32 = 1;
+export const PROT_READ_WRITE: i32 = 3;
+/** What map_kind() says: 1, the file's own pages in place; 0, the host copies. */
+let mapKind: i32 = 0;
+/** Bytes one memory.grow page holds. */
+const WASM_PAGE: u64 = 65536;
+/** The most bytes a 32-bit guest memory can hold. */
+const MEMORY_LIMIT: u64 = 1 << 32;
+
+/** The host decided, at attach(), whether guest mappings are in place (1) or copies (0). */
+export function set_map_kind(kind: i32): void {
+  mapKind = kind == 1 ? 1 : 0;
+}
+
+export function map_kind(): i32 {
+  return mapKind;
+}
+
+/**
+ * Guest memory for a span of `spanLen` bytes (whole host pages): a released range, or
+ * memory the host grows. Its start, or u64.MAX_VALUE when the memory cannot grow by enough.
+ */
+function spanFor(spanLen: u64): u64 {
+  const reused = takeFree(spanLen);
+  if (reused != u64.MAX_VALUE) return reused;
+  if (spanLen > MEMORY_LIMIT) return u64.MAX_VALUE;
+  const grown = (spanLen + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+  const old = hostGrowMemory(<f64>grown);
+  if (old < 0) return u64.MAX_VALUE;
+  const start = <u64>old;
+  knownMemorySize = start + grown;
+  // The rest of the last 64 KiB page serves later mappings.
+  giveFree(start + spanLen, grown - spanLen);
+  return start;
+}
+
+export function map(handle: u32, offset: u64, length: u64, prot: i32, outAddrPtr: u32): i32 {
+  const slot = lookup(handle);
+  if (slot < 0) return ERRNO_BADF;
+  if (prot != PROT_READ && prot != PROT_READ_WRITE) return ERRNO_INVAL;
+  if (length == 0) return ERRNO_INVAL;
+  if (!inGuestMemory(outAddrPtr, 4)) return ERRNO_FAULT;
+  const mode = modeOf(<u32>slot);
+  if (prot == PROT_READ_WRITE && mode == MODE_RO) return ERRNO_ACCES;
+  if (sliceRange(offset, length, lengthOf(<u32>slot)) < 0) return ERRNO_RANGE;
+  const lead = offset & (pageSize - 1);
+  const spanLen = spanLength(lead, length, pageSize);
+  if (spanLen > MEMORY_LIMIT) return ERRNO_NOMEM;
+  if (spanLen > maxMappedBytes - mappedBytes || mappedBytes > maxMappedBytes) return ERRNO_NOMEM;
+  const index = freeEntry();
+  if (index < 0) return ERRNO_NOMEM;
+  const spanStart = spanFor(spanLen);
+  if (spanStart == u64.MAX_VALUE) return ERRNO_NOMEM;
+  let flags: u8 = 0;
+  if (prot == PROT_READ_WRITE) flags = mode == MODE_RW ? FLAG_SHARED_WRITABLE : FLAG_PRIVATE_WRITABLE;
+  const mapped = hostMapGuest(<u32>index, <u32>slot, <f64>(offset - lead), <f64>spanStart, <f64>spanLen,
+    <f64>(spanStart + lead), <f64>length, <i32>flags);
+  if (mapped < 0) {
+    giveFree(spanStart, spanLen);
+    return errnoOfHostResult(mapped);
+  }
+  const addr = <u32>(spanStart + lead);
+  occupyEntry(<u32>index, addr, length, offset, spanStart, spanLen, handle, prot, flags);
+  mappedBytes += spanLen;
+  hostStoreU32(outAddrPtr, addr);
+  return ERRNO_SUCCESS;
+}
+
+/** Releases entry `index`: its span goes back for reuse; 0 or the host's failure id. */
+function releaseMapping(index: u32): i32 {
+  const result = hostUnmapGuest(index);
+  giveFree(entrySpanStart(index), entrySpanLen(index));
+  mappedBytes -= entrySpanLen(index);
+  releaseEntry(index);
+  return result;
+}
+
+export function unmap(addr: u32, length: u64): i32 {
+  const index = findExact(addr, length);
+  if (index < 0) return ERRNO_INVAL;
+  return errnoOfHostResult(releaseMapping(<u32>index));
+}
+
+/** The page-aligned guest addresses that cover `[addr, addr + length)` of entry `index`. */
+function coverStart(addr: u32): u64 {
+  return alignDown(<u64>addr, pageSize);
+}
+
+function coverEnd(index: u32, addr: u32, length: u64): u64 {
+  const spanEnd = entrySpanStart(index) + entrySpanLen(index);
+  return alignUp(<u64>addr + length, pageSize, spanEnd);
+}
+
+export function sync(addr: u32, length: u64): i32 {
+  const index = findContaining(addr, length);
+  if (index < 0) return ERRNO_INVAL;
+  if (length == 0 || (entryFlags(<u32>index) & FLAG_SHARED_WRITABLE) == 0) return ERRNO_SUCCESS;
+  return errnoOfHostResult(hostSyncGuest(<u32>index, <f64>addr, <f64>(<u64>addr + length)));
+}
+
+export function madvise(addr: u32, length: u64, advice: i32): i32 {
+  const index = findContaining(addr, length);
+  if (index < 0) return ERRNO_INVAL;
+  if (!isGuestAdvice(advice)) return ERRNO_INVAL;
+  if (length == 0) return ERRNO_SUCCESS;
+  // DontNeed would refill a private writable mapping from the file, losing its stores.
+  if (advice == ADVICE_DONTNEED && (entryFlags(<u32>index) & FLAG_PRIVATE_WRITABLE) != 0) return ERRNO_NOTSUP;
+  const action = platformAction(platform, advice);
+  if (action == ACTION_NONE) return ERRNO_SUCCESS;
+  return errnoOfHostResult(hostAdviseGuest(<u32>index, <f64>coverStart(addr), <f64>coverEnd(<u32>index, addr, length), action));
+}
+
+/**
+ * The host released every guest mapping (the import object's close()): forget them, and
+ * give their spans and bytes back.
+ */
+export function forget_mappings(): void {
+  for (let index: u32 = 0; index < entryLimit(); index++) {
+    if (!isLive(index)) continue;
+    giveFree(entrySpanStart(index), entrySpanLen(index));
+    mappedBytes -= entrySpanLen(index);
+    releaseEntry(index);
+  }
+}
+
+/** Makes the writable mappings of `handle` whose stores reach the file durable: 0 or a failure id. */
+function syncMappingsOf(handle: u32): i32 {
+  for (let index: u32 = 0; index < entryLimit(); index++) {
+    if (!isLive(index) || (entryFlags(index) & FLAG_SHARED_WRITABLE) == 0 || entryHandle(index) != handle) continue;
+    const addr = entryAddr(index);
+    const result = hostSyncGuest(index, <f64>addr, <f64>(addr + entryLen(index)));
+    if (result < 0) return result;
+  }
+  return 0;
+}

@@ -41,12 +41,26 @@ export interface NativeAddon {
   openBeneath(base: string, relative: string, flags: number): number;
   /** The file system's type number of `fd` (Linux statfs f_type; 0 elsewhere), or a failure. */
   filesystemType(fd: number): number;
+  /** Where `memory`'s bytes start (an address), or a failure. */
+  guestBase(memory: WebAssembly.Memory): number;
+  /**
+   * Maps `length` bytes of `fd` from `offset` over bytes `[start, start + length)` of
+   * `memory` (all page-aligned): a region id, or a failure. `shared`: stores reach the
+   * file. The memory owns the region: collected, it forgets it.
+   */
+  guestMap(memory: WebAssembly.Memory, start: number, length: number, fd: number, offset: number, shared: boolean): number;
+  /** Zero pages over a guest region of `memory`, which is forgotten; 0 or a failure. */
+  guestUnmap(memory: WebAssembly.Memory | undefined, id: number): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */
   areasInUse(): number;
   /** Records how many extra areas the mapping that starts with region `id` is split into. */
   setSplitAreas(id: number, count: number): number;
   /** An ArrayBuffer over the loss table (one float64 per region slot; see host/mapping.ts), or a failure. */
   lossTable(): ArrayBuffer | number;
+  /** An ArrayBuffer over the count of pages lost to truncation ever (a Uint32Array), or a failure. */
+  lossCounter(): ArrayBuffer | number;
+  /** The count of pages lost to truncation ever, where lossCounter() cannot be made. */
+  pagesLost(): number;
   /** The region's lowest offset lost to truncation, or Infinity; or a failure. */
   lostFrom(id: number): number;
   /** How many region slots there are: a region's slot is its id modulo this. */

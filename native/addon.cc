@@ -10,11 +10,13 @@
 #include <napi.h>
 #include <uv.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "platform.h"
 #include "regions.h"
@@ -178,7 +180,7 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
 Napi::Value View(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Region* region = RegionOf(env, info[0]);
-  if (region == nullptr || !region->usable()) return Result(env, UV_EBADF);
+  if (region == nullptr || !region->usable() || region->guest) return Result(env, UV_EBADF);
   if (refuse_external_buffers) return Result(env, kNoExternalBuffers);
   napi_value buffer = nullptr;
   // SAFETY: the region keeps the memory mapped while this buffer is reachable (its
@@ -217,7 +219,7 @@ bool DetachView(napi_env env, const Region* region, napi_value value) {
 Napi::Value Unmap(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Region* region = RegionOf(env, info[0]);
-  if (region == nullptr) return Result(env, UV_EBADF);
+  if (region == nullptr || region->guest) return Result(env, UV_EBADF);
   if (!region->usable()) return Result(env, 0);
   const bool others_may_read = region->views > 0 && !DetachView(env, region, info[1]);
   // SAFETY: no buffer that JavaScript can reach reads the memory once it is unmapped:
@@ -362,6 +364,28 @@ Napi::Value LossTable(const Napi::CallbackInfo& info) {
   return Napi::Value(env, buffer);
 }
 
+// lossCounter() -> ArrayBuffer | status: pages_lost (regions.h) for a Uint32Array. It is
+// static memory, never freed.
+Napi::Value LossCounter(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (refuse_external_buffers) return Result(env, kNoExternalBuffers);
+  napi_value buffer = nullptr;
+  // SAFETY: pages_lost lives as long as the process; JavaScript only reads it.
+  const napi_status made =
+      napi_create_external_arraybuffer(env, &pages_lost, sizeof pages_lost, nullptr, nullptr, &buffer);
+  if (made != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return Result(env, made == napi_no_external_buffers_allowed ? kNoExternalBuffers : UV_ENOMEM);
+  }
+  return Napi::Value(env, buffer);
+}
+
+// pagesLost() -> count: pages_lost, where no buffer can be made over it.
+Napi::Value PagesLost(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(pages_lost.load(std::memory_order_relaxed)));
+}
+
 // lostFrom(id) -> offset | status: the region's lowest lost page, or Infinity (regions.h).
 Napi::Value LostFrom(const Napi::CallbackInfo& info) {
   Region* region = RegionOf(info.Env(), info[0]);
@@ -373,6 +397,120 @@ Napi::Value LostFrom(const Napi::CallbackInfo& info) {
 Napi::Value RefuseExternalBuffers(const Napi::CallbackInfo& info) {
   refuse_external_buffers = info[0].ToBoolean().Value();
   return info.Env().Undefined();
+}
+
+// ---------------------------------------------------------------------------------------
+// Guest mappings (ABI version 2): file pages placed inside a guest's linear memory.
+
+// The guest regions placed in one WebAssembly.Memory, wrapped onto it. The memory owns
+// them: when it is collected the engine frees its whole reservation, and with it the
+// pages mapped there, so the finalizer only forgets the regions and never touches the
+// addresses again (they may already belong to someone else).
+struct GuestSpace {
+  std::vector<uint32_t> ids;
+};
+
+void FinalizeGuestSpace(napi_env /*env*/, void* data, void* /*hint*/) {
+  auto* space = static_cast<GuestSpace*>(data);
+  for (uint32_t id : space->ids) {
+    Region* region = FindRegion(id);
+    // SAFETY: memory_gone: nothing is written to the address range any more.
+    if (region != nullptr && region->guest) ReleaseGuestRegion(region, true);
+  }
+  delete space;
+}
+
+// The space of `memory` (an object); made and wrapped onto it on first use. Null if
+// `memory` is not an object that can be wrapped.
+GuestSpace* SpaceOf(napi_env env, napi_value memory, bool make) {
+  napi_valuetype type;
+  if (napi_typeof(env, memory, &type) != napi_ok || type != napi_object) return nullptr;
+  void* data = nullptr;
+  if (napi_unwrap(env, memory, &data) == napi_ok && data != nullptr) return static_cast<GuestSpace*>(data);
+  napi_value ignored;
+  napi_get_and_clear_last_exception(env, &ignored);
+  if (!make) return nullptr;
+  auto* space = new GuestSpace();
+  if (napi_wrap(env, memory, space, FinalizeGuestSpace, nullptr, nullptr) != napi_ok) {
+    napi_get_and_clear_last_exception(env, &ignored);
+    delete space;
+    return nullptr;
+  }
+  return space;
+}
+
+// The bytes of `memory.buffer`: false unless it is a plain (not shared) ArrayBuffer.
+bool MemoryBytes(napi_env env, napi_value memory, char** data, size_t* length) {
+  napi_value buffer = nullptr;
+  bool is_buffer = false;
+  void* bytes = nullptr;
+  if (napi_get_named_property(env, memory, "buffer", &buffer) != napi_ok ||
+      napi_is_arraybuffer(env, buffer, &is_buffer) != napi_ok || !is_buffer ||
+      napi_get_arraybuffer_info(env, buffer, &bytes, length) != napi_ok) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return false;
+  }
+  *data = static_cast<char*>(bytes);
+  return true;
+}
+
+// guestBase(memory) -> address | status: where `memory`'s bytes start, so the host can
+// see whether growing it moves them.
+Napi::Value GuestBase(const Napi::CallbackInfo& info) {
+  char* data = nullptr;
+  size_t length = 0;
+  if (!MemoryBytes(info.Env(), info[0], &data, &length)) return Result(info.Env(), UV_EINVAL);
+  return Result(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(data)));
+}
+
+// guestMap(memory, start, length, fd, offset, shared) -> id | status: maps `length`
+// bytes of `fd` from `offset` over bytes [start, start + length) of `memory`, whose base
+// the host has seen stay put as the memory grows.
+Napi::Value GuestMap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const size_t start = SizeArg(info, 1);
+  const size_t length = SizeArg(info, 2);
+  const int fd = IntArg(info, 3);
+  uint64_t offset = 0;
+  const size_t page = PageSize();
+  char* data = nullptr;
+  size_t size = 0;
+  if (fd < 0 || !IntegerArg(info, 4, &offset) || start == kBadSize || length == kBadSize || length == 0 ||
+      start % page != 0 || length % page != 0 || offset % page != 0 || !MemoryBytes(env, info[0], &data, &size) ||
+      reinterpret_cast<uintptr_t>(data) % page != 0 || start > size || length > size - start) {
+    return Result(env, UV_EINVAL);
+  }
+  GuestSpace* space = SpaceOf(env, info[0], true);
+  if (space == nullptr) return Result(env, UV_EINVAL);
+  const bool shared = info[5].ToBoolean().Value();
+  // SAFETY: [start, start + length) lies inside the memory's current bytes (checked
+  // above), page-aligned; the guest core handed this span to no other mapping and the
+  // guest never had it. The space keeps the region until it is released or the memory
+  // is collected.
+  const Status status = MapFileAt(data + start, fd, offset, length, shared);
+  if (status != 0) return Result(env, status);
+  Region* region = AddGuestRegion(data + start, length, shared ? Mode::kReadWrite : Mode::kCopyOnWrite);
+  if (region == nullptr) {
+    ZeroRange(data + start, length);
+    return Result(env, UV_ENOMEM);
+  }
+  space->ids.push_back(region->id);
+  return Result(env, region->id);
+}
+
+// guestUnmap(memory, id) -> status: zero pages over a guest region, which is forgotten.
+Napi::Value GuestUnmap(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  GuestSpace* space = SpaceOf(env, info[0], false);
+  Region* region = RegionOf(env, info[1]);
+  if (space == nullptr || region == nullptr || !region->guest) return Result(env, UV_EBADF);
+  auto found = std::find(space->ids.begin(), space->ids.end(), region->id);
+  if (found == space->ids.end()) return Result(env, UV_EBADF);
+  *found = space->ids.back();
+  space->ids.pop_back();
+  // SAFETY: the region belongs to this live memory (its space lists it).
+  return Result(env, ReleaseGuestRegion(region, false));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -528,10 +666,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("fileInfo", Napi::Function::New(env, FileInfoCall, "fileInfo"));
   exports.Set("openBeneath", Napi::Function::New(env, OpenBeneathCall, "openBeneath"));
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
+  exports.Set("guestBase", Napi::Function::New(env, GuestBase, "guestBase"));
+  exports.Set("guestMap", Napi::Function::New(env, GuestMap, "guestMap"));
+  exports.Set("guestUnmap", Napi::Function::New(env, GuestUnmap, "guestUnmap"));
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));
   exports.Set("mappedBytes", Napi::Function::New(env, MappedBytes, "mappedBytes"));
   exports.Set("lossTable", Napi::Function::New(env, LossTable, "lossTable"));
+  exports.Set("lossCounter", Napi::Function::New(env, LossCounter, "lossCounter"));
+  exports.Set("pagesLost", Napi::Function::New(env, PagesLost, "pagesLost"));
   exports.Set("lostFrom", Napi::Function::New(env, LostFrom, "lostFrom"));
   exports.Set("REGION_SLOTS", Napi::Number::New(env, kRegionSlots));
   exports.Set("refuseExternalBuffers", Napi::Function::New(env, RefuseExternalBuffers, "refuseExternalBuffers"));

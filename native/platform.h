@@ -80,6 +80,17 @@ Status OpenBeneath(const char* base, const char* relative, int flags, int* fd);
 Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address);
 Status UnmapFile(void* address, size_t length);
 
+// Guest mappings (ABI version 2): maps `length` bytes of `fd` from `offset` at exactly
+// `address`, replacing the pages there, which belong to a guest's linear memory (so
+// page-aligned and readable-writable). `shared`: stores reach the file (rw); otherwise
+// the mapping is private. Always readable and writable: the engine makes the whole
+// memory read-write at every grow anyway, and a read-only page would kill the process
+// when the host itself writes guest memory there. UV_ENOSYS where the platform cannot.
+Status MapFileAt(void* address, int fd, uint64_t offset, size_t length, bool shared);
+// Puts fresh zero pages, readable and writable, over a range MapFileAt mapped: it stays
+// part of the guest's memory.
+Status ZeroRange(void* address, size_t length);
+
 // Writes the range's dirty pages to the file and returns once they are durable.
 Status SyncRange(void* address, size_t length, int fd);
 Status AdviseRange(void* address, size_t length, Action action);

@@ -233,6 +233,18 @@ Status MapFile(int fd, uint64_t offset, size_t length, Mode mode, void** address
 
 Status UnmapFile(void* address, size_t length) { return Check(munmap(address, length)); }
 
+Status MapFileAt(void* address, int fd, uint64_t offset, size_t length, bool shared) {
+  void* mapped = mmap(address, length, PROT_READ | PROT_WRITE, (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED, fd,
+                      static_cast<off_t>(offset));
+  if (mapped == MAP_FAILED) return LastError();
+  return 0;
+}
+
+Status ZeroRange(void* address, size_t length) {
+  void* mapped = mmap(address, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+  return mapped == MAP_FAILED ? LastError() : 0;
+}
+
 Status SyncRange(void* address, size_t length, int /*fd*/) {
   // MS_SYNC waits for the write-back; MS_ASYNC would return with the pages still dirty.
   return Check(msync(address, length, MS_SYNC));

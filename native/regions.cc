@@ -79,6 +79,7 @@ void Forget(Region* region) {
 }  // namespace
 
 double lost_from[kRegionSlots];
+std::atomic<uint32_t> pages_lost{0};
 
 bool RecordLostPage(const void* address) {
   const auto at = reinterpret_cast<uintptr_t>(address);
@@ -89,6 +90,7 @@ bool RecordLostPage(const void* address) {
     if (at < begin || at >= end) continue;
     const auto page = static_cast<double>((at - begin) / PageSize() * PageSize());
     if (page < lost_from[slot]) lost_from[slot] = page;
+    pages_lost.fetch_add(1, std::memory_order_relaxed);  // lock-free: fine in a signal handler
     return true;
   }
   return false;
@@ -118,11 +120,37 @@ Region* AddRegion(void* address, size_t length, Mode mode) {
   }
   lost_from[slot] = std::numeric_limits<double>::infinity();
   Publish(slot, address, length);
-  auto* region = new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0};
+  auto* region =
+      new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0, false};
   live_regions++;
   mapped_bytes += static_cast<int64_t>(length);
   slots[slot].store(region, std::memory_order_release);
   return region;
+}
+
+Region* AddGuestRegion(void* address, size_t length, Mode mode) {
+  Region* region = AddRegion(address, length, mode);
+  if (region == nullptr) return nullptr;
+  region->guest = true;
+  mapped_bytes -= static_cast<int64_t>(length);
+  return region;
+}
+
+Status ReleaseGuestRegion(Region* region, bool memory_gone) {
+  Status status = 0;
+  {
+    std::lock_guard<std::mutex> hold(lifetime_lock);
+    Withdraw(region->id & (kSlots - 1));
+    region->mapped = false;
+    live_regions--;
+    split_areas -= region->split_areas;
+    region->split_areas = 0;
+    // SAFETY: the range is exactly what MapFileAt mapped inside the guest's memory, which
+    // is still alive (not memory_gone), so it is ours to overwrite with zeros.
+    if (!memory_gone) status = ZeroRange(region->address, region->length);
+  }
+  Forget(region);
+  return status;
 }
 
 Region* FindRegion(uint32_t id) {

@@ -36,6 +36,7 @@ struct Region {
   std::atomic<int> views;  // view buffers not yet collected (one may die on another thread)
   int flushes;           // asynchronous flushes still running
   int64_t split_areas;   // extra kernel areas that advice or locks split this region into
+  bool guest;            // a guest mapping: pages inside a guest's linear memory
 
   bool usable() const { return mapped && !unmap_requested; }
 };
@@ -51,6 +52,12 @@ constexpr uint32_t kRegionSlots = 1u << 20;
 // this value read zeros, or wrote bytes that are lost.
 extern double lost_from[kRegionSlots];
 
+// How many pages the fault guard has replaced with zeros, in any region, ever. JavaScript
+// reads it through a Uint32Array to see cheaply whether anything was lost since it last
+// looked; it wraps around.
+extern std::atomic<uint32_t> pages_lost;
+static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "read as a plain uint32 from JavaScript");
+
 // The fault guard's filter (platform.h): records a fault inside a live region and says so.
 bool RecordLostPage(const void* address);
 
@@ -59,6 +66,14 @@ bool ReachesLostPage(const Region* region, size_t offset, size_t length);
 
 // Records a mapping just made, held by its owner; null if the table is full.
 Region* AddRegion(void* address, size_t length, Mode mode);
+// Records a guest mapping just placed in a guest's memory (MapFileAt). It has no owner
+// object or view: the host releases it with ReleaseGuestRegion, or the finalizer of the
+// guest's memory does. Its bytes are not counted as address space: the memory's own
+// reservation holds them.
+Region* AddGuestRegion(void* address, size_t length, Mode mode);
+// Forgets a guest region. Unless `memory_gone` (the engine freed the guest's memory, and
+// the address range may belong to someone else now), first puts zero pages over it.
+Status ReleaseGuestRegion(Region* region, bool memory_gone);
 // The region with this id, or null if there is none (also for an id whose region is gone).
 Region* FindRegion(uint32_t id);
 

@@ -155,6 +155,14 @@ Status UnmapFile(void* address, size_t /*length*/) {
   return Check(UnmapViewOfFile(address));
 }
 
+// Windows cannot place a view over memory that is already reserved: guest mappings are
+// copies there (the host never asks for these).
+Status MapFileAt(void* /*address*/, int /*fd*/, uint64_t /*offset*/, size_t /*length*/, bool /*shared*/) {
+  return UV_ENOSYS;
+}
+
+Status ZeroRange(void* /*address*/, size_t /*length*/) { return UV_ENOSYS; }
+
 Status SyncRange(void* address, size_t length, int fd) {
   // SAFETY: the range lies inside a live rw view (the core skips ro and cow, which have
   // nothing to write), and fd is the file that view maps, open for writing.

@@ -86,6 +86,28 @@ describe("running guests", function () {
     });
   }
 
+  for (const runtime of ["node", "wasmer"] as const) {
+    it(`guest mappings under ${runtime}: the guest's loads sum the file, its stores reach another`, async () => {
+      fs.writeFileSync(path.join(out, "touched.bin"), Buffer.alloc(100, 0x2e));
+      const stdout = temp.file(`mapsum-${runtime}.out`);
+      const fd = fs.openSync(stdout, "w");
+      try {
+        const result = await runGuest(built("guests", "mapsum.wasm"), {
+          runtime, stdout: fd,
+          grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
+        });
+        assert.equal(result.exitCode, 0);
+      } finally {
+        fs.closeSync(fd);
+      }
+      let sum = 0;
+      for (const byte of input) sum = (sum + byte) >>> 0;
+      const inPlace = ["linux", "darwin", "freebsd"].includes(process.platform) && ["x64", "arm64"].includes(process.arch);
+      assert.equal(fs.readFileSync(stdout, "utf8"), `kind ${inPlace ? 1 : 0} sum ${sum}\n`);
+      assert.equal(fs.readFileSync(path.join(out, "touched.bin")).subarray(0, 12).toString(), ".....MAPPED.");
+    });
+  }
+
   it("a guest errno reaches the guest, not a trap: checksum of a path outside the grant", () => {
     const result = runCli(["run", "--dir", `${data}::/data`, built("examples", "assemblyscript", "checksum.wasm"), "--", "/etc/passwd"]);
     assert.equal(result.code, 1);

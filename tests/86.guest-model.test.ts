@@ -2,6 +2,8 @@
 // (tests/guests/probe.ts), valid and invalid (bad handles, foreign and closed handles,
 // pointers past memory, offsets that overflow u64, unknown advice), against a plain
 // model: a byte array per file and per handle. Every errno and every byte must match.
+// Version 2's guest mappings join in: map, unmap, sync, madvise, and the guest's own
+// stores through them, whose shared pages must always show the file model.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -26,6 +28,8 @@ interface Real {
   files: Map<string, { bytes: Uint8Array; open: Handle | undefined }>;
   handles: Handle[];
   foreign: number[];
+  /** Guest mappings made so far (version 2), live or released. */
+  maps: GuestMap[];
   close(): void;
 }
 type Command = fc.Command<Record<string, never>, Real>;
@@ -82,6 +86,9 @@ class Open implements Command {
   run(_m: unknown, r: Real): void {
     const entry = r.files.get(this.file);
     if (entry?.open) return;
+    // A cow handle's pages that it never wrote show the file; a store through a shared
+    // guest mapping would change them, which this model does not follow.
+    if (this.mode === 2 && mapsOf(r, this.file).some(shared)) return;
     const variants: Array<[string | Uint8Array, number | undefined]> = [
       [`/g/${this.file}`, undefined], [`/g/../g/./${this.file}`, undefined], [`/etc/${this.file}`, E.notcapable],
       [`g/${this.file}`, E.notcapable], [`/g/${this.file}\0`, E.inval], [new Uint8Array([0x2f, 0x67, 0x2f, 0xff]), E.ilseq], ["/g", E.isdir],
@@ -92,7 +99,7 @@ class Open implements Command {
     const expected = this.mode < 0 || this.mode > 2 ? E.inval : refusal ?? (entry ? E.success : E.noent);
     assert.equal(errno, expected, this.toString());
     if (errno !== E.success) return;
-    const handle: Handle = { value, file: this.file, mode: this.mode, bytes: this.mode === 1 ? entry!.bytes : entry!.bytes.slice(), closed: false };
+    const handle: Handle = { value, file: this.file, mode: this.mode, bytes: this.mode === 2 ? entry!.bytes.slice() : entry!.bytes, closed: false };
     entry!.open = handle;
     r.handles.push(handle);
   }
@@ -103,7 +110,8 @@ class Create implements Command {
   constructor(readonly file: string, readonly size: bigint) {}
   check = () => true;
   run(_m: unknown, r: Real): void {
-    if (r.files.get(this.file)?.open) return;
+    // A guest mapping outlives its handle: truncating its file would take its pages away.
+    if (r.files.get(this.file)?.open || mapsOf(r, this.file).length > 0) return;
     calls++;
     const [errno, value] = r.probe.create(`/g/${this.file}`, this.size);
     assert.equal(errno, this.size > MAX_SAFE ? E.inval : E.success, this.toString());
@@ -145,6 +153,7 @@ class Read implements Command {
       const got = new Uint8Array(r.g.memory.buffer, u32(this.ptr), u32(this.len));
       const at = Number(this.offset);
       assert.deepEqual(Buffer.from(got), Buffer.from(model!.bytes.subarray(at, at + u32(this.len))), this.toString());
+      wroteGuestMemory(r, u32(this.ptr), u32(this.len));
     }
   }
   toString = () => `read(${JSON.stringify(this.handle)}, ${this.offset}, ${this.ptr}, ${this.len})`;
@@ -157,7 +166,10 @@ class Write implements Command {
     const { value, model } = resolve(r, this.handle);
     const ptr = u32(this.ptr);
     const len = u32(this.len);
-    if (inMemory(r, ptr, len)) new Uint8Array(r.g.memory.buffer, ptr, len).fill(this.fill);
+    if (inMemory(r, ptr, len)) {
+      new Uint8Array(r.g.memory.buffer, ptr, len).fill(this.fill);
+      wroteGuestMemory(r, ptr, len);
+    }
     const errno = call(r.g, "write", value, this.offset, this.ptr, this.len);
     const expected = !model ? E.badf : model.mode === 0 ? E.acces : !inMemory(r, ptr, len) ? E.fault
       : !inRange(this.offset, BigInt(len), model.bytes.length) ? E.range : E.success;
@@ -202,6 +214,7 @@ class Resize implements Command {
   check = () => true;
   run(_m: unknown, r: Real): void {
     const { value, model } = resolve(r, this.handle);
+    if (model && mapsOf(r, model.file).length > 0) return; // its guest mappings would lose pages
     const expected = !model ? E.badf : model.mode !== 1 ? E.acces : this.size > MAX_SAFE ? E.inval : E.success;
     assert.equal(call(r.g, "resize", value, this.size), expected, this.toString());
     if (expected !== E.success) return;
@@ -222,10 +235,12 @@ class Info implements Command {
     const out = u32(this.out);
     const lenErrno = call(r.g, "len", value, this.out);
     assert.equal(lenErrno, !model ? E.badf : !inMemory(r, out, 8) ? E.fault : E.success, `len: ${this}`);
+    if (lenErrno === E.success) wroteGuestMemory(r, out, 8);
     if (lenErrno === E.success) assert.equal(new DataView(r.g.memory.buffer).getBigUint64(out, true), BigInt(model!.bytes.length));
     const expected = !model ? E.badf : !inMemory(r, out, 8) ? E.fault : !inRange(this.offset, this.len, model.bytes.length) ? E.range : E.success;
     assert.equal(call(r.g, "resident", value, this.offset, this.len, this.out), expected, `resident: ${this}`);
     if (expected === E.success) {
+      wroteGuestMemory(r, out, 8);
       const pages = new DataView(r.g.memory.buffer).getBigUint64(out, true);
       const total = this.len === 0n ? 0n : BigInt(Math.ceil(Number(this.offset + this.len) / PAGE) - Math.floor(Number(this.offset) / PAGE));
       assert.ok(pages <= total, `resident: ${pages} > ${total}`);
@@ -233,6 +248,187 @@ class Info implements Command {
   }
   toString = () => `len+resident(${JSON.stringify(this.handle)}, ${this.offset}, ${this.len}, ${this.out})`;
 }
+
+// ---------------------------------------------------------------------------------------
+// Version 2: guest mappings. Modelled in place (map_kind 1), where a store through a
+// writable mapping of an rw handle is the file's at once; where the host copies, these
+// commands do nothing. A mapping shows its file, so the file model is what its shared
+// pages must hold; private mappings (prot 1, or cow) are checked when made.
+
+interface GuestMap {
+  addr: number; len: number; offset: number; file: string; prot: number; mode: number;
+  spanStart: number; spanEnd: number; live: boolean;
+}
+
+const show = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+const shared = (m: GuestMap) => m.prot === 3 && m.mode === 1;
+const mapsOf = (r: Real, file: string) => r.maps.filter((m) => m.live && m.file === file);
+
+/** After the host wrote guest memory `[ptr, ptr + len)`: what landed on shared pages is the file's now. */
+function wroteGuestMemory(r: Real, ptr: number, len: number): void {
+  for (const m of r.maps) {
+    if (!m.live || !shared(m)) continue;
+    const from = Math.max(ptr, m.spanStart);
+    const to = Math.min(ptr + len, m.spanEnd);
+    if (from >= to) continue;
+    const file = r.files.get(m.file)!.bytes;
+    const fileStart = m.offset - (m.addr - m.spanStart);
+    const bytes = new Uint8Array(r.g.memory.buffer);
+    for (let at = from; at < to; at++) {
+      const position = fileStart + (at - m.spanStart);
+      if (position < file.length) file[position] = bytes[at]!;
+    }
+  }
+}
+
+/** The live mapping that holds `[addr, addr + len)` (with len 0, its end too), as the core decides. */
+function containing(r: Real, addr: number, len: bigint): GuestMap | undefined {
+  return r.maps.find((m) => m.live && addr >= m.addr && BigInt(addr - m.addr) <= BigInt(m.len) && len <= BigInt(m.len - (addr - m.addr)));
+}
+
+/** A live mapping by index, or raw values. */
+type MapChoice = { live: boolean; i: number; delta: number; len: bigint };
+const mapChoiceArb = fc.record({
+  live: fc.oneof({ weight: 4, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+  i: fc.nat({ max: 40 }),
+  delta: fc.oneof({ weight: 6, arbitrary: fc.constant(0) }, { weight: 4, arbitrary: fc.integer({ min: -PAGE, max: 3 * PAGE }) }),
+  len: fc.oneof({ weight: 4, arbitrary: fc.constant(-1n) }, { weight: 5, arbitrary: fc.bigInt({ min: 0n, max: BigInt(3 * PAGE) }) }, { weight: 1, arbitrary: fc.constantFrom(U64 - 1n, 2n ** 32n) }),
+});
+
+/** (addr, len) of a choice: a live mapping's own (len -1), shifted by delta, or raw. */
+function pick(r: Real, choice: MapChoice): [number, bigint, GuestMap | undefined] {
+  const live = r.maps.filter((m) => m.live);
+  if (choice.live && live.length > 0) {
+    const m = live[choice.i % live.length]!;
+    const addr = u32(m.addr + choice.delta);
+    return [addr, choice.len < 0n ? BigInt(m.len) : choice.len, m];
+  }
+  return [u32(DATA + choice.delta), choice.len < 0n ? 1n : choice.len, undefined];
+}
+
+const inPlace = (r: Real) => (r.g.map_kind as () => number)() === 1;
+
+class MapCommand implements Command {
+  constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly len: bigint, readonly prot: number, readonly out: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    if (!inPlace(r)) return;
+    const { value, model } = resolve(r, this.handle);
+    const out = u32(this.out);
+    if (inMemory(r, out, 4)) new DataView(r.g.memory.buffer).setUint32(out, 0xdeadbeef, true);
+    const errno = call(r.g, "map", value, this.offset, this.len, this.prot, this.out);
+    const expected = !model ? E.badf : this.prot !== 1 && this.prot !== 3 ? E.inval : this.len === 0n ? E.inval
+      : !inMemory(r, out, 4) ? E.fault : this.prot === 3 && model.mode === 0 ? E.acces
+      : !inRange(this.offset, this.len, model.bytes.length) ? E.range : E.success;
+    assert.equal(errno, expected, this.toString());
+    r.size = r.g.memory.buffer.byteLength;
+    if (errno !== E.success) return;
+    // The out-parameter may itself lie on a shared page of another mapping.
+    wroteGuestMemory(r, out, 4);
+    const addr = new DataView(r.g.memory.buffer).getUint32(out, true);
+    const offset = Number(this.offset);
+    const len = Number(this.len);
+    assert.equal(addr % PAGE, offset % PAGE, `${this}: congruent`);
+    const m: GuestMap = {
+      addr, len, offset, file: model!.file, prot: this.prot, mode: model!.mode,
+      spanStart: addr - (addr % PAGE), spanEnd: Math.ceil((addr + len) / PAGE) * PAGE, live: true,
+    };
+    for (const other of r.maps) {
+      if (other.live) assert.ok(m.spanEnd <= other.spanStart || other.spanEnd <= m.spanStart, `${this}: overlaps ${JSON.stringify(other)}`);
+    }
+    assert.ok(m.spanEnd <= r.size, `${this}: inside the memory`);
+    const file = r.files.get(m.file)!.bytes;
+    assert.deepEqual(Buffer.from(new Uint8Array(r.g.memory.buffer, addr, len)), Buffer.from(file.subarray(offset, offset + len)), `${this}: the file's bytes`);
+    r.maps.push(m);
+  }
+  toString = () => `map(${JSON.stringify(this.handle)}, ${this.offset}, ${this.len}, ${this.prot}, ${this.out})`;
+}
+
+class UnmapCommand implements Command {
+  constructor(readonly choice: MapChoice) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    if (!inPlace(r)) return;
+    const [addr, len] = pick(r, this.choice);
+    const exact = r.maps.find((m) => m.live && m.addr === addr && BigInt(m.len) === len);
+    assert.equal(call(r.g, "unmap", addr, len), exact ? E.success : E.inval, `unmap(${addr}, ${len})`);
+    if (!exact) return;
+    exact.live = false;
+    const bytes = new Uint8Array(r.g.memory.buffer, exact.spanStart, exact.spanEnd - exact.spanStart);
+    assert.ok(bytes.every((byte) => byte === 0), `unmap(${addr}, ${len}): the span reads zeros`);
+  }
+  toString = () => `unmap(${show(this.choice)})`;
+}
+
+class SyncCommand implements Command {
+  constructor(readonly choice: MapChoice) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    if (!inPlace(r)) return;
+    const [addr, len] = pick(r, this.choice);
+    const m = containing(r, addr, len);
+    assert.equal(call(r.g, "sync", addr, len), m ? E.success : E.inval, `sync(${addr}, ${len})`);
+    if (m && shared(m)) {
+      assert.deepEqual(fs.readFileSync(path.join(r.dir, m.file)), Buffer.from(r.files.get(m.file)!.bytes), `sync(${addr}, ${len}): the file`);
+    }
+  }
+  toString = () => `sync(${show(this.choice)})`;
+}
+
+class MadviseCommand implements Command {
+  constructor(readonly choice: MapChoice, readonly advice: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    if (!inPlace(r)) return;
+    const [addr, len] = pick(r, this.choice);
+    const m = containing(r, addr, len);
+    const expected = !m || this.advice < 0 || this.advice > 5 ? E.inval : len === 0n ? E.success
+      : this.advice === 4 && m.prot === 3 && m.mode === 2 ? E.notsup : E.success;
+    assert.equal(call(r.g, "madvise", addr, len, this.advice), expected, `madvise(${addr}, ${len}, ${this.advice})`);
+  }
+  toString = () => `madvise(${show(this.choice)}, ${this.advice})`;
+}
+
+/** The guest's own store to a page of a mapping, then its own loads of a shared mapping's pages. */
+class StoreCommand implements Command {
+  constructor(readonly choice: MapChoice, readonly fill: number) {}
+  check = () => true;
+  run(_m: unknown, r: Real): void {
+    if (!inPlace(r)) return;
+    const live = r.maps.filter((m) => m.live);
+    if (live.length === 0) return;
+    const m = live[this.choice.i % live.length]!;
+    const file = r.files.get(m.file)!.bytes;
+    const fileStart = m.offset - (m.addr - m.spanStart);
+    // Past the file's end the page is not the file's: stores there are kept nowhere.
+    const end = Math.min(m.spanEnd, m.spanStart + (file.length - fileStart));
+    if (end <= m.spanStart) return;
+    const at = m.spanStart + (Math.abs(this.choice.delta) % (end - m.spanStart));
+    calls++;
+    (r.g.store_u8 as (addr: number, value: number) => void)(at, this.fill);
+    if (shared(m)) file[fileStart + (at - m.spanStart)] = this.fill;
+    assert.equal((r.g.load_u8 as (addr: number) => number)(at), this.fill, `${this}: the store is seen`);
+    for (const other of live) {
+      if (!shared(other)) continue;
+      const otherFile = r.files.get(other.file)!.bytes;
+      const otherStart = other.offset - (other.addr - other.spanStart);
+      const count = Math.min(other.spanEnd - other.spanStart, otherFile.length - otherStart);
+      assert.deepEqual(Buffer.from(new Uint8Array(r.g.memory.buffer, other.spanStart, count)),
+        Buffer.from(otherFile.subarray(otherStart, otherStart + count)), `${this}: a shared mapping shows its file`);
+    }
+  }
+  toString = () => `store(${show(this.choice)}, ${this.fill})`;
+}
+
+const mappingCommands = [
+  fc.tuple(handleArb, u64Arb, fc.oneof({ weight: 8, arbitrary: fc.bigInt({ min: 0n, max: BigInt(2 * PAGE + 50) }) }, { weight: 1, arbitrary: fc.constantFrom(U64 - 1n, 2n ** 32n + 1n) }),
+    fc.oneof({ weight: 8, arbitrary: fc.constantFrom(1, 3) }, { weight: 1, arbitrary: fc.constantFrom(0, 2, -1) }), ptrArb)
+    .map(([h, o, l, p, out]) => new MapCommand(h, o, l, p, out)),
+  mapChoiceArb.map((c) => new UnmapCommand(c)),
+  mapChoiceArb.map((c) => new SyncCommand(c)),
+  fc.tuple(mapChoiceArb, fc.integer({ min: -1, max: 6 })).map(([c, a]) => new MadviseCommand(c, a)),
+  fc.tuple(mapChoiceArb, fc.integer({ min: 0, max: 255 })).map(([c, f]) => new StoreCommand(c, f)),
+];
 
 const fileArb = fc.constantFrom(...FILES);
 const commands = [
@@ -251,7 +447,9 @@ const commands = [
 ];
 
 function property(dir: string, replayPath?: string) {
-  return fc.property(fc.commands(commands, { maxCommands: 2000, size: "max", replayPath }), (cmds) => {
+  // The regressions were recorded with version 1's commands only: they replay with those.
+  const all = replayPath ? commands : [...commands, ...mappingCommands];
+  return fc.property(fc.commands(all, { maxCommands: 2000, size: "max", replayPath }), (cmds) => {
     const run = fs.mkdtempSync(path.join(dir, "run-"));
     const own = instance(run);
     const other = instance(run);
@@ -264,7 +462,7 @@ function property(dir: string, replayPath?: string) {
       foreign.push(handle);
     }
     const real: Real = {
-      dir: run, probe: own, g: own.g as unknown as Exports, other: other.g as unknown as Exports, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign,
+      dir: run, probe: own, g: own.g as unknown as Exports, other: other.g as unknown as Exports, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign, maps: [],
       close: () => { own.mmap.close(); other.mmap.close(); },
     };
     try {

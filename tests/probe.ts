@@ -52,6 +52,14 @@ export interface ProbeExports {
   resize(handle: number, newLen: bigint): number;
   resident(handle: number, offset: bigint, len: bigint, outPages: number): number;
   close(handle: number): number;
+  map(handle: number, offset: bigint, len: bigint, prot: number, outAddr: number): number;
+  unmap(addr: number, len: bigint): number;
+  sync(addr: number, len: bigint): number;
+  madvise(addr: number, len: bigint, advice: number): number;
+  map_kind(): number;
+  load_u8(addr: number): number;
+  store_u8(addr: number, value: number): void;
+  sum_bytes(addr: number, len: number): number;
   grow(pages: number): number;
 }
 
@@ -102,6 +110,21 @@ export function startProbe(options: MmapImportsOptions, pages = 64) {
       view().setBigUint64(OUT, 0xffffn, true);
       const errno = g.resident(handle, offset, len, OUT);
       return [errno, view().getBigUint64(OUT, true)];
+    },
+    /** map; returns [errno, address]. */
+    map(handle: number, offset: bigint, len: bigint, prot: number): [number, number] {
+      view().setUint32(OUT, 0xdeadbeef, true);
+      const errno = g.map(handle, offset, len, prot, OUT);
+      return [errno, view().getUint32(OUT, true)];
+    },
+    /** `len` bytes at guest address `addr`, as the guest's own loads see them. */
+    loadText(addr: number, len: number): string {
+      let text = "";
+      for (let at = 0; at < len; at++) text += String.fromCharCode(g.load_u8(addr + at));
+      return text;
+    },
+    storeText(addr: number, text: string): void {
+      for (let at = 0; at < text.length; at++) g.store_u8(addr + at, text.charCodeAt(at));
     },
     readText(handle: number, offset: bigint, len: number): [number, string] {
       const errno = g.read(handle, offset, DATA, len);

@@ -10,6 +10,7 @@ import { FailureIds } from "./failures.js";
 import { addGrants, resolveGrants, type MmapGrant } from "./grants.js";
 import { instantiateGuestCore, guestCoreModule, type GuestCore } from "./guest-core.js";
 import { GuestMemory } from "./memory.js";
+import { GuestMappings } from "./mappings.js";
 import { closeFile, hostOperations, type GuestState } from "./operations.js";
 
 export type { MmapGrant } from "./grants.js";
@@ -24,15 +25,25 @@ export interface MmapLimits {
 export interface MmapImportsOptions {
   grants?: readonly MmapGrant[];
   limits?: MmapLimits;
+  /**
+   * How guest mappings (ABI version 2) are made. "auto" (default): the file's pages in
+   * place where the platform and engine allow it, copies elsewhere. "copy": always
+   * copies. The environment variable MMAP_WASI_GUEST_MAPPINGS=copy does the same.
+   */
+  guestMappings?: "auto" | "copy";
 }
 
 /** The guest's `mmap_wasi` import functions, as an import-object namespace. */
 export type MmapWasiModule = Record<
-  "page_size" | "open" | "create" | "len" | "read" | "write" | "advise" | "flush" | "resize" | "resident" | "close",
+  | "page_size" | "open" | "create" | "len" | "read" | "write" | "advise" | "flush" | "resize" | "resident" | "close"
+  | "map" | "unmap" | "sync" | "madvise" | "map_kind",
   (...args: never[]) => number
 >;
 
-const GUEST_IMPORTS = ["page_size", "open", "create", "len", "read", "write", "advise", "flush", "resize", "resident", "close"] as const;
+const GUEST_IMPORTS = [
+  "page_size", "open", "create", "len", "read", "write", "advise", "flush", "resize", "resident", "close",
+  "map", "unmap", "sync", "madvise", "map_kind",
+] as const;
 
 export interface MmapImports {
   /** Merge into the runtime's import object: `{ ...wasiImports, ...mmap.imports }`. */
@@ -40,8 +51,9 @@ export interface MmapImports {
   /** Gives the imports the guest's memory, once the guest is instantiated. */
   attach(target: WebAssembly.Instance | WebAssembly.Memory): void;
   /**
-   * Unmaps every file the guest left open, once it is done. Calls on those handles then
-   * fail with errno io; make new imports for a new guest.
+   * Unmaps every file the guest left open, and releases every guest mapping (their
+   * memory reads as zeros), once it is done. Calls on those handles then fail with errno
+   * io; make new imports for a new guest.
    */
   close(): void;
 }
@@ -51,15 +63,22 @@ const DEFAULT_MAX_HANDLES = 1024;
 export function createMmapImports(options: MmapImportsOptions = {}): MmapImports {
   guestCoreModule(); // a missing build/guest.wasm fails before any argument does
   const limits = checkedLimits(options.limits ?? {});
+  const how = options.guestMappings ?? "auto";
+  if (how !== "auto" && how !== "copy") {
+    throw new MmapError("ERR_MMAP_INVALID_ARGUMENT", `guestMappings must be "auto" or "copy", got ${String(how)}`);
+  }
+  const forceCopy = how === "copy" || process.env.MMAP_WASI_GUEST_MAPPINGS === "copy";
   const grants = options.grants ?? [];
   // The operations hold `core` from the start; it is filled in once instantiated.
   const core = {} as GuestCore;
+  const memory = new GuestMemory();
   const state: GuestState = {
     core,
     grants: resolveGrants(grants),
     files: [],
-    memory: new GuestMemory(),
+    memory,
     failures: new FailureIds(core),
+    mappings: new GuestMappings(memory),
   };
   const staging = instantiateGuestCore(core, hostOperations(state), limits);
   addGrants(core, staging, grants, state.grants);
@@ -70,8 +89,11 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
     attach(target) {
       state.memory.attach(target);
       core.memory_attached();
+      (core.set_map_kind as (kind: number) => void)(state.mappings.attached(forceCopy));
     },
     close() {
+      state.mappings.releaseAll();
+      (core.forget_mappings as () => void)();
       for (let slot = 0; slot < state.files.length; slot++) closeFile(state, slot);
     },
   };

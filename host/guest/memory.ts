@@ -8,6 +8,11 @@ export class GuestMemory {
   #bytes = new Uint8Array(0);
   #view = new DataView(new ArrayBuffer(0));
 
+  /** The attached memory, if any. */
+  get memory(): WebAssembly.Memory | undefined {
+    return this.#memory;
+  }
+
   /** Takes the guest's memory: the instance's exported `memory`, or the memory itself. */
   attach(target: WebAssembly.Instance | WebAssembly.Memory): void {
     const memory = target instanceof WebAssembly.Memory ? target : target.exports.memory;

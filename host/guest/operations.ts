@@ -11,17 +11,29 @@ import { guarded, type FailureIds } from "./failures.js";
 import type { GuestCore } from "./guest-core.js";
 import type { ResolvedGrant } from "./grants.js";
 import type { GuestMemory } from "./memory.js";
+import type { GuestMapping, GuestMappings } from "./mappings.js";
 import { createGrantedFile, openGrantedFile } from "./sandbox.js";
 
 export interface OpenFile {
   mapping: Mapping;
   /** Length when opened; what map_file maps and the core recorded. */
   size: number;
-  /** Held for rw (flush, resize) and between open_file and map_file; undefined otherwise. */
+  /**
+   * Held while the handle is open (rw: flush, resize; ro: large reads; every mode: guest
+   * mappings), and after close while a guest mapping copied from it may write back.
+   */
   fd: number | undefined;
   device: number;
   /** The device's read-ahead window, found on the first advice. */
   window: number | undefined;
+  /** The live guest mappings made from this handle; they outlive its close. */
+  guestMappings: Set<GuestMapping>;
+  /** The handle is closed; the descriptor waits for the last guest mapping. */
+  closed: boolean;
+  /** A guest mapping of this file lost a page while the handle was open: calls are io. */
+  lost: boolean;
+  /** The file's identity (device and inode), found when first needed. */
+  fileId: string | undefined;
 }
 
 /** The guest's open files, by the core's slot numbers. */
@@ -35,6 +47,7 @@ export interface GuestState {
   files: OpenFiles;
   memory: GuestMemory;
   failures: FailureIds;
+  mappings: GuestMappings;
 }
 
 /** Reads of at least this many bytes from ro and rw handles use pread (see copy_out). */
@@ -46,7 +59,12 @@ export function closeFile({ files, failures }: GuestState, slot: number): number
   files[slot] = undefined;
   if (!file) return 0;
   const unmapped = file.mapping.unmap();
-  if (file.fd !== undefined) fs.closeSync(file.fd);
+  file.closed = true;
+  // A guest mapping outlives its handle: the last one lets go of the descriptor.
+  if (file.fd !== undefined && file.guestMappings.size === 0) {
+    fs.closeSync(file.fd);
+    file.fd = undefined;
+  }
   return unmapped < 0 ? failures.of(unmapped) : 0;
 }
 
@@ -55,7 +73,12 @@ export function closeFile({ files, failures }: GuestState, slot: number): number
  * fail are guarded (failures.ts): whatever they throw becomes a failure id.
  */
 export function hostOperations(state: GuestState) {
-  const { core, grants, files, memory, failures } = state;
+  const { core, grants, files, memory, failures, mappings } = state;
+  /** The handle's file, or undefined when a guest mapping of its file lost a page (io). */
+  const intact = (slot: number): OpenFile | undefined => {
+    const file = files[slot]!;
+    return mappings.lost(file, files) ? undefined : file;
+  };
   return {
     memory_size: () => memory.bytes().byteLength,
     copy_from_guest: (guestPtr: number, len: number, corePtr: number) => {
@@ -77,16 +100,19 @@ export function hostOperations(state: GuestState) {
         ? createGrantedFile(grant.realHost, relative, size)
         : openGrantedFile(grant.realHost, relative, mode === Mode.rw);
       if (typeof opened === "string") return failures.named(opened);
-      files[slot] = { mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined };
+      files[slot] = {
+        mapping: new Mapping(mode), size: opened.size, fd: opened.fd, device: opened.dev, window: undefined,
+        guestMappings: new Set(), closed: false, lost: false, fileId: undefined,
+      };
       return opened.size;
     }),
     map_file: guarded(failures, (slot: number) => {
       const file = files[slot]!;
       const fd = file.fd!;
       const status = file.mapping.map(fd, file.size);
-      // rw keeps its descriptor for flush and resize, ro for large reads (copy_out); cow,
-      // whose bytes may differ from the file's, needs none once mapped.
-      if (status < 0 || file.mapping.mode === Mode.cow) {
+      // rw keeps its descriptor for flush and resize, ro for large reads (copy_out), and
+      // every mode for guest mappings, which show the file.
+      if (status < 0) {
         file.fd = undefined;
         fs.closeSync(fd);
       }
@@ -94,32 +120,38 @@ export function hostOperations(state: GuestState) {
     }),
     close_file: guarded(failures, (slot: number) => closeFile(state, slot)),
     copy_out: guarded(failures, (slot: number, offset: number, guestPtr: number, len: number) => {
-      const file = files[slot]!;
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
       const count = len >>> 0;
       // ro and rw mappings hold exactly the file's bytes, and for large copies the kernel's
       // own copy (pread) beats faulting the mapping's pages in one by one.
-      const status = count >= LARGE_READ && file.fd !== undefined
+      const status = count >= LARGE_READ && file.mapping.mode !== Mode.cow && file.fd !== undefined
         ? readFromFile(file.fd, offset, count, memory.bytes(), guestPtr >>> 0)
         : file.mapping.copyOut(offset, count, memory.bytes(), guestPtr >>> 0);
       return status < 0 ? failures.of(status) : 0;
     }),
     copy_in: guarded(failures, (slot: number, offset: number, guestPtr: number, len: number) => {
-      const status = files[slot]!.mapping.copyIn(offset, len >>> 0, memory.bytes(), guestPtr >>> 0);
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
+      const status = file.mapping.copyIn(offset, len >>> 0, memory.bytes(), guestPtr >>> 0);
       return status < 0 ? failures.of(status) : 0;
     }),
     advise: guarded(failures, (slot: number, start: number, end: number, action: number) => {
-      const file = files[slot]!;
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
       file.window ??= readAheadWindow(file.device);
       const status = file.mapping.advise(start, end, action, file.window, pageSize());
       return status < 0 ? failures.of(status) : 0;
     }),
     flush: guarded(failures, (slot: number, start: number, end: number) => {
-      const file = files[slot]!;
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
       const status = file.mapping.sync(start, end, file.fd!);
       return status < 0 ? failures.of(status) : 0;
     }),
     resize: guarded(failures, (slot: number, newLength: number) => {
-      const file = files[slot]!;
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
       const unmapped = file.mapping.unmap();
       if (unmapped < 0) return failures.of(unmapped);
       fs.ftruncateSync(file.fd!, newLength);
@@ -127,8 +159,30 @@ export function hostOperations(state: GuestState) {
       return status < 0 ? failures.of(status) : 0;
     }),
     resident: guarded(failures, (slot: number, start: number, end: number) => {
-      const count = files[slot]!.mapping.residentPages(start, end);
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
+      const count = file.mapping.residentPages(start, end);
       return count < 0 ? failures.of(count) : count;
+    }),
+    grow_memory: guarded(failures, (bytes: number) => mappings.grow(bytes)),
+    map_guest: guarded(failures, (entry: number, slot: number, fileStart: number, spanStart: number, spanLength: number,
+      addr: number, length: number, flags: number) => {
+      const file = intact(slot);
+      if (!file) return failures.of(TRUNCATED);
+      const status = mappings.map(entry, file, fileStart, spanStart, spanLength, addr, length, flags);
+      return status < 0 ? failures.of(status) : 0;
+    }),
+    unmap_guest: guarded(failures, (entry: number) => {
+      const status = mappings.unmap(entry);
+      return status < 0 ? failures.of(status) : 0;
+    }),
+    sync_guest: guarded(failures, (entry: number, start: number, end: number) => {
+      const status = mappings.sync(entry, start, end);
+      return status < 0 ? failures.of(status) : 0;
+    }),
+    advise_guest: guarded(failures, (entry: number, start: number, end: number, action: number) => {
+      const status = mappings.advise(entry, start, end, action);
+      return status < 0 ? failures.of(status) : 0;
     }),
   };
 }

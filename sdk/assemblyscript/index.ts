@@ -50,6 +50,22 @@ export namespace mmap_wasi {
   // @ts-ignore: decorator
   @external("mmap_wasi", "close")
   export declare function close(handle: u32): i32;
+  // Version 2: guest mappings. Only the functions a guest calls are imported.
+  // @ts-ignore: decorator
+  @external("mmap_wasi", "map")
+  export declare function map(handle: u32, offset: u64, len: u64, prot: i32, outAddrPtr: usize): i32;
+  // @ts-ignore: decorator
+  @external("mmap_wasi", "unmap")
+  export declare function unmap(addr: u32, len: u64): i32;
+  // @ts-ignore: decorator
+  @external("mmap_wasi", "sync")
+  export declare function sync(addr: u32, len: u64): i32;
+  // @ts-ignore: decorator
+  @external("mmap_wasi", "madvise")
+  export declare function madvise(addr: u32, len: u64, advice: i32): i32;
+  // @ts-ignore: decorator
+  @external("mmap_wasi", "map_kind")
+  export declare function map_kind(): i32;
 }
 
 /** Errnos the host returns, numbered as WASI preview1 numbers them. */

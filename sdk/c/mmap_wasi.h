@@ -1,5 +1,5 @@
 /*
- * mmap_wasi.h: the `mmap_wasi` import module (guest ABI version 1) for C and C++
+ * mmap_wasi.h: the `mmap_wasi` import module (guest ABI versions 1 and 2) for C and C++
  * guests built with `clang --target=wasm32-wasi`.
  *
  * Every function except mmap_wasi_page_size() returns an errno, numbered as WASI
@@ -115,6 +115,38 @@ mmap_wasi_errno_t mmap_wasi_resident(mmap_wasi_handle_t handle, uint64_t offset,
  * number out again, so do not use a handle after closing it. */
 MMAP_WASI_IMPORT("close")
 mmap_wasi_errno_t mmap_wasi_close(mmap_wasi_handle_t handle);
+
+/* Version 2: guest mappings, a range of a file in the guest's own memory. A guest that
+ * calls these needs a host that implements version 2 (a link error otherwise). */
+
+/* Protections for mmap_wasi_map(). */
+#define MMAP_WASI_PROT_READ 1       /* read-only: stores never reach the file */
+#define MMAP_WASI_PROT_READ_WRITE 3 /* rw handle: stores reach the file; cow: private */
+
+/* Makes bytes [offset, offset + len) of the handle's file addressable in guest memory
+ * and writes their address, congruent to `offset` modulo the page size. The mapping
+ * outlives mmap_wasi_close() of its handle. */
+MMAP_WASI_IMPORT("map")
+mmap_wasi_errno_t mmap_wasi_map(mmap_wasi_handle_t handle, uint64_t offset, uint64_t len,
+                                int32_t prot, uint32_t *out_addr);
+
+/* Releases a mapping: exactly the `addr` and `len` of one mmap_wasi_map(). The memory
+ * then reads as zeros and may serve a later mapping. */
+MMAP_WASI_IMPORT("unmap")
+mmap_wasi_errno_t mmap_wasi_unmap(uint32_t addr, uint64_t len);
+
+/* Makes the stores in [addr, addr + len), inside one mapping, durable in the file. */
+MMAP_WASI_IMPORT("sync")
+mmap_wasi_errno_t mmap_wasi_sync(uint32_t addr, uint64_t len);
+
+/* MMAP_WASI_ADVICE_* advice for [addr, addr + len), inside one mapping. */
+MMAP_WASI_IMPORT("madvise")
+mmap_wasi_errno_t mmap_wasi_madvise(uint32_t addr, uint64_t len, int32_t advice);
+
+/* 1: mappings are the file's own pages (zero-copy); 0: the host copies (in at map,
+ * back at sync and unmap). */
+MMAP_WASI_IMPORT("map_kind")
+int32_t mmap_wasi_map_kind(void);
 
 #undef MMAP_WASI_IMPORT
 

@@ -1,4 +1,4 @@
-//! The `mmap_wasi` import module (guest ABI version 1) for Rust guests built for
+//! The `mmap_wasi` import module (guest ABI versions 1 and 2) for Rust guests built for
 //! `wasm32-wasi`: the raw imports in [`sys`], and [`Mapping`], which closes itself on
 //! drop and turns errnos into `Result<_, Errno>`.
 //!
@@ -28,6 +28,13 @@ pub mod sys {
         pub fn resize(handle: u32, new_len: u64) -> i32;
         pub fn resident(handle: u32, offset: u64, len: u64, out_pages: *mut u64) -> i32;
         pub fn close(handle: u32) -> i32;
+        // Version 2: guest mappings. Only the functions a guest calls are imported, so a
+        // guest that calls none of these still runs on a version 1 host.
+        pub fn map(handle: u32, offset: u64, len: u64, prot: i32, out_addr: *mut u32) -> i32;
+        pub fn unmap(addr: u32, len: u64) -> i32;
+        pub fn sync(addr: u32, len: u64) -> i32;
+        pub fn madvise(addr: u32, len: u64, advice: i32) -> i32;
+        pub fn map_kind() -> i32;
     }
 }
 

@@ -12,6 +12,11 @@
 @external("mmap_wasi", "resize") declare function mmapResize(handle: u32, newLen: u64): i32;
 @external("mmap_wasi", "resident") declare function mmapResident(handle: u32, offset: u64, len: u64, outPages: u32): i32;
 @external("mmap_wasi", "close") declare function mmapClose(handle: u32): i32;
+@external("mmap_wasi", "map") declare function mmapMap(handle: u32, offset: u64, len: u64, prot: i32, outAddr: u32): i32;
+@external("mmap_wasi", "unmap") declare function mmapUnmap(addr: u32, len: u64): i32;
+@external("mmap_wasi", "sync") declare function mmapSync(addr: u32, len: u64): i32;
+@external("mmap_wasi", "madvise") declare function mmapMadvise(addr: u32, len: u64, advice: i32): i32;
+@external("mmap_wasi", "map_kind") declare function mmapMapKind(): i32;
 
 export function page_size(): i32 { return mmapPageSize(); }
 export function open(pathPtr: u32, pathLen: u32, mode: i32, outHandle: u32): i32 { return mmapOpen(pathPtr, pathLen, mode, outHandle); }
@@ -24,6 +29,21 @@ export function flush(handle: u32, offset: u64, len: u64): i32 { return mmapFlus
 export function resize(handle: u32, newLen: u64): i32 { return mmapResize(handle, newLen); }
 export function resident(handle: u32, offset: u64, len: u64, outPages: u32): i32 { return mmapResident(handle, offset, len, outPages); }
 export function close(handle: u32): i32 { return mmapClose(handle); }
+export function map(handle: u32, offset: u64, len: u64, prot: i32, outAddr: u32): i32 { return mmapMap(handle, offset, len, prot, outAddr); }
+export function unmap(addr: u32, len: u64): i32 { return mmapUnmap(addr, len); }
+export function sync(addr: u32, len: u64): i32 { return mmapSync(addr, len); }
+export function madvise(addr: u32, len: u64, advice: i32): i32 { return mmapMadvise(addr, len, advice); }
+export function map_kind(): i32 { return mmapMapKind(); }
+
+/** A byte loaded (or stored) by the guest itself: through a guest mapping, the file's. */
+export function load_u8(addr: u32): u32 { return <u32>load<u8>(<usize>addr); }
+export function store_u8(addr: u32, value: u32): void { store<u8>(<usize>addr, <u8>value); }
+/** Sum of `len` bytes loaded by the guest from `addr`. */
+export function sum_bytes(addr: u32, len: u32): u32 {
+  let sum: u32 = 0;
+  for (let at: u32 = 0; at < len; at++) sum += <u32>load<u8>(<usize>(addr + at));
+  return sum;
+}
 
 /** Grows memory by `pages` 64 KiB pages; returns the old size in pages, or -1. */
 export function grow(pages: i32): i32 { return memory.grow(pages); }
