@@ -14,7 +14,7 @@
 // uses npm's `nodedir` and downloads nothing. A target whose compiler is missing fails
 // with the Debian package to install; all requested targets are tried before exiting 1.
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -196,13 +196,21 @@ function v8Symbols(file) {
   return result.stdout.split("\n").filter((line) => line.includes("_ZN2v8"));
 }
 
-// --missing (the prepack script): builds only the targets whose binary is not there yet,
-// and leaves out, with a warning, a target whose compiler this machine lacks, except in
+// --missing (the prepack script): builds only the targets whose binary is not there yet
+// or is older than a native source (a stale one would ship code that no longer matches
+// the JavaScript), and leaves out, with a warning, a target whose compiler this machine lacks, except in
 // CI and for `npm publish`, where every binary must be in the tarball.
 const options = process.argv.slice(2).filter((arg) => arg.startsWith("--"));
 const names = process.argv.slice(2).filter((arg) => !arg.startsWith("--"));
 const onlyMissing = options.includes("--missing");
 const strict = !onlyMissing || Boolean(process.env.CI) || process.env.npm_command === "publish";
+/** When the newest file the addon is built from (native/ and native/mingw/) was last changed. */
+function newestNativeSource() {
+  const sources = [nativeDir, join(nativeDir, "mingw")].flatMap((dir) =>
+    readdirSync(dir).filter((name) => /\.(cc|h|gyp)$/.test(name)).map((name) => join(dir, name)));
+  return Math.max(...sources.map((file) => statSync(file).mtimeMs));
+}
+
 const outputs = {
   "linux-x64": join(prebuildsDir, "linux-x64", `${NAME}.napi.glibc.node`),
   "linux-arm64": join(prebuildsDir, "linux-arm64", `${NAME}.napi.glibc.node`),
@@ -217,7 +225,7 @@ for (const name of requested) {
     failed.push(name);
     continue;
   }
-  if (onlyMissing && existsSync(outputs[name])) {
+  if (onlyMissing && existsSync(outputs[name]) && statSync(outputs[name]).mtimeMs >= newestNativeSource()) {
     log(`have ${name}: ${outputs[name].slice(root.length + 1)}`);
     continue;
   }

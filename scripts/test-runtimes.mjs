@@ -6,7 +6,8 @@
 // the pretest build (build/lib, build/*.wasm, the guests).
 //
 //   node20, node22, node26,   mocha: the API, effects, guest ABI, guest, CLI, truncation,
-//   bun, deno                 limits, sandbox, addon-argument and durability suites
+//   bun, deno                 limits, sandbox, addon-argument and durability suites, and
+//                             guest mappings (55)
 //   linux-arm64                 Node 24 for arm64 under qemu-aarch64: tests/smoke
 //   win32-x64                   Node 22 for Windows under Wine: tests/smoke, from node.exe
 //                               and from a copy with another name
@@ -28,6 +29,7 @@ const suites = [
   "tests/20.api.test.ts",
   "tests/30.effects.test.ts",
   "tests/50.guest-abi.test.ts",
+  "tests/55.guest-mappings.test.ts",
   "tests/60.run-guest.test.ts",
   "tests/70.cli-pagecache.test.ts",
   "tests/80.truncation.test.ts",
@@ -67,7 +69,7 @@ const entries = [
       "most of its failures under Deno 2.9 are the test harness's: children started as `node --input-type=module -e` (Deno does not take Node's options) and the addon's raw descriptors closed with fs in the openBeneath tests (Deno's fs refuses descriptors it did not open); a SIGBUS sent by kill() to a process.on listener is not triaged",
     ]),
     tests: [
-      ["killed with SIGKILL leaves the bytes|dropped without close\\(\\) are unmapped|runs to completion under runGuest, with no ExperimentalWarning", "their child process is `node --input-type=module -e`, which Deno's translation of Node's options does not run"],
+      ["killed with SIGKILL leaves the bytes|dropped without close\\(\\) are unmapped|runs to completion under runGuest, with no ExperimentalWarning|leaks no kernel area and does not crash; a probe memory", "their child process is `node --input-type=module -e`, which Deno's translation of Node's options does not run"],
       ["until SIGINT, then exits 0|SIGTERM also unlocks", "KNOWN BUG under Deno: `mmap-wasi lock` ends by the signal (status null) instead of unlocking and exiting 0"],
     ],
   }),
