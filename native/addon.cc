@@ -348,14 +348,13 @@ Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(BytesMapped()));
 }
 
-// lossTable() -> ArrayBuffer | status: lost_from (regions.h) for a Float64Array, which
-// JavaScript reads after each copy it makes itself. It is static memory, never freed.
-Napi::Value LossTable(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
+// An ArrayBuffer over static memory of the addon's, or a status: kNoExternalBuffers where
+// the runtime refuses external buffers.
+Napi::Value StaticBuffer(Napi::Env env, void* data, size_t length) {
   if (refuse_external_buffers) return Result(env, kNoExternalBuffers);
   napi_value buffer = nullptr;
-  // SAFETY: lost_from lives as long as the process; nothing frees it.
-  const napi_status made = napi_create_external_arraybuffer(env, lost_from, sizeof lost_from, nullptr, nullptr, &buffer);
+  // SAFETY: `data` is static: it lives as long as the process and nothing frees it.
+  const napi_status made = napi_create_external_arraybuffer(env, data, length, nullptr, nullptr, &buffer);
   if (made != napi_ok) {
     napi_value ignored;
     napi_get_and_clear_last_exception(env, &ignored);
@@ -364,21 +363,14 @@ Napi::Value LossTable(const Napi::CallbackInfo& info) {
   return Napi::Value(env, buffer);
 }
 
-// lossCounter() -> ArrayBuffer | status: pages_lost (regions.h) for a Uint32Array. It is
-// static memory, never freed.
+// lossTable() -> ArrayBuffer | status: lost_from (regions.h) for a Float64Array, which
+// JavaScript reads after each copy it makes itself.
+Napi::Value LossTable(const Napi::CallbackInfo& info) { return StaticBuffer(info.Env(), lost_from, sizeof lost_from); }
+
+// lossCounter() -> ArrayBuffer | status: pages_lost (regions.h) for a Uint32Array, which
+// JavaScript only reads.
 Napi::Value LossCounter(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (refuse_external_buffers) return Result(env, kNoExternalBuffers);
-  napi_value buffer = nullptr;
-  // SAFETY: pages_lost lives as long as the process; JavaScript only reads it.
-  const napi_status made =
-      napi_create_external_arraybuffer(env, &pages_lost, sizeof pages_lost, nullptr, nullptr, &buffer);
-  if (made != napi_ok) {
-    napi_value ignored;
-    napi_get_and_clear_last_exception(env, &ignored);
-    return Result(env, made == napi_no_external_buffers_allowed ? kNoExternalBuffers : UV_ENOMEM);
-  }
-  return Napi::Value(env, buffer);
+  return StaticBuffer(info.Env(), &pages_lost, sizeof pages_lost);
 }
 
 // pagesLost() -> count: pages_lost, where no buffer can be made over it.
