@@ -59,6 +59,7 @@ const entries = [
     suites: [],
     tests: [
       ["a SIGBUS sent by a process, not a fault, reaches the handler", "KNOWN BUG under Bun 1.4: with the addon loaded, a SIGBUS sent by kill() ends the process instead of reaching process.on(\"SIGBUS\") (without the addon Bun delivers it)"],
+      ["nomem: the host's maxMappedBytes, or a memory that cannot grow by enough", "NOT TRIAGED under Bun 1.4: after the suites before it, growing a guest memory to 4 GiB - 64 KiB and mapping its last page in place returned io once in CI; it passes when run alone and on every Node (it runs in full on Node 24)"],
     ],
   }),
   // Deno runs TypeScript itself; --sloppy-imports resolves the tests' "./helpers.js" to .ts.
