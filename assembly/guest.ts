@@ -35,6 +35,12 @@ export { GRANT_RO, GRANT_RW } from "./core/paths";
 /** Opens (or creates) the file; returns its length, or a failure id. */
 @external("host", "open_file") declare function hostOpenFile(
   slot: u32, grant: u32, relPtr: usize, relLen: u32, mode: i32, create: i32, size: f64): f64;
+/**
+ * Writes the guest path of the file behind WASI descriptor `fd` to `corePtr` if it fits
+ * in `capacity` bytes; returns its length, FD_PATH_NO_TABLE or FD_PATH_NOT_HELD.
+ */
+@external("host", "fd_path") declare function hostFdPath(fd: u32, corePtr: usize, capacity: u32): i32;
+const FD_PATH_NO_TABLE: i32 = -1;
 @external("host", "map_file") declare function hostMapFile(slot: u32): i32;
 @external("host", "close_file") declare function hostCloseFile(slot: u32): i32;
 @external("host", "copy_out") declare function hostCopyOut(slot: u32, offset: f64, guestPtr: u32, len: u32): i32;
@@ -207,6 +213,25 @@ export function create(pathPtr: u32, pathLen: u32, size: u64, outHandlePtr: u32)
   const length = openChecked(<u32>slot, pathLen, MODE_RW, true, size);
   if (length < 0) return <i32>-length;
   return finishOpen(<u32>slot, <u64>length, MODE_RW, outHandlePtr);
+}
+
+/**
+ * A handle for the file behind a WASI descriptor the guest holds: `open` of that file's
+ * path, with the same checks in the same order (mode, out pointer, handle limit, then
+ * the file: no file table is notsup, a descriptor not held badf).
+ */
+export function open_fd(fd: u32, mode: i32, outHandlePtr: u32): i32 {
+  if (!isMode(mode)) return ERRNO_INVAL;
+  if (!inGuestMemory(outHandlePtr, 4)) return ERRNO_FAULT;
+  const slot = allocate();
+  if (slot < 0) return ERRNO_MFILE;
+  const pathLen = hostFdPath(fd, rawPath, PATH_CAPACITY);
+  if (pathLen == FD_PATH_NO_TABLE) return ERRNO_NOTSUP;
+  if (pathLen < 0) return ERRNO_BADF;
+  if (<u32>pathLen > PATH_CAPACITY) return ERRNO_INVAL;
+  const length = openChecked(<u32>slot, <u32>pathLen, mode, false, 0);
+  if (length < 0) return <i32>-length;
+  return finishOpen(<u32>slot, <u64>length, mode, outHandlePtr);
 }
 
 export function len(handle: u32, outLenPtr: u32): i32 {

@@ -403,3 +403,90 @@ describe("guest ABI version 2: a guest memory collected with mappings in it", fu
     }
   });
 });
+
+describe("guest ABI version 2: open_fd, through a file table given to createMmapImports", () => {
+  let temp: ReturnType<typeof tempDir>;
+  let guest: Probe | undefined;
+  /** The table: guest descriptor -> guest path. */
+  const held = new Map<number, string>();
+  const fileTable = { pathOf: (fd: number) => (held.has(fd) ? Buffer.from(held.get(fd)!) : undefined) };
+  const start = (options: Parameters<typeof startProbe>[0]) => (guest = startProbe(options));
+
+  beforeEach(() => {
+    temp = tempDir("openfd");
+    fs.mkdirSync(path.join(temp.dir, "ro"));
+    fs.writeFileSync(path.join(temp.dir, "f"), CONTENT);
+    fs.writeFileSync(path.join(temp.dir, "ro", "r"), CONTENT);
+    held.clear();
+    held.set(5, "/g/f").set(6, "/r/r").set(7, "/elsewhere/f").set(8, "/g/missing").set(9, "/g/../r/./r");
+  });
+  afterEach(() => {
+    guest?.mmap.close();
+    guest = undefined;
+    temp.remove();
+  });
+  const grants = () => [{ guest: "/g", host: temp.dir, access: "rw" as const }, { guest: "/r", host: path.join(temp.dir, "ro") }];
+
+  it("gives a handle as open of the descriptor's path does: read, write, map", () => {
+    const g = start({ grants: grants(), fileTable });
+    const [errno, handle] = g.openFd(5, 1);
+    assert.equal(errno, E.success);
+    assert.deepEqual(g.readText(handle, 10n, 4), [E.success, text(CONTENT.subarray(10, 14))]);
+    assert.equal(g.writeText(handle, 0n, "OPEN"), E.success);
+    assert.equal(g.g.flush(handle, 0n, 0n), E.success);
+    assert.equal(fs.readFileSync(path.join(temp.dir, "f")).subarray(0, 4).toString(), "OPEN");
+    const [mapped, addr] = g.map(handle, 0n, 4n, PROT_READ);
+    assert.equal(mapped, E.success);
+    assert.equal(g.loadText(addr, 4), "OPEN");
+    const [lenErrno, length] = g.length(handle);
+    assert.deepEqual([lenErrno, length], [E.success, BigInt(CONTENT.length)]);
+    // The path is normalized and matched against the grants as open's is.
+    assert.equal(g.openFd(9, 0)[0], E.success);
+  });
+
+  it("the same grants and errnos as open of that path: notcapable, noent, rw of a read-only grant", () => {
+    const g = start({ grants: grants(), fileTable });
+    for (const [fd, mode] of [[5, 0], [6, 0], [6, 1], [6, 2], [7, 0], [8, 0], [9, 1]] as const) {
+      assert.equal(g.openFd(fd, mode)[0], g.open(held.get(fd)!, mode)[0], `fd ${fd} (${held.get(fd)}) mode ${mode}`);
+    }
+    assert.equal(g.openFd(6, 1)[0], E.notcapable);
+    assert.equal(g.openFd(7, 0)[0], E.notcapable);
+    assert.equal(g.openFd(8, 0)[0], E.noent);
+  });
+
+  it("errnos in open's order: inval (mode), fault, mfile, then notsup or badf", () => {
+    const g = start({ grants: grants(), fileTable, limits: { maxHandles: 1 } });
+    assert.equal(g.g.open_fd(99, 3, 0xfffffff0), E.inval);
+    assert.equal(g.g.open_fd(99, 0, 0xfffffff0), E.fault);
+    assert.equal(g.openFd(99, 0)[0], E.badf);
+    assert.equal(g.openFd(-1 >>> 0, 0)[0], E.badf);
+    const [errno, handle] = g.openFd(5, 0);
+    assert.equal(errno, E.success);
+    assert.equal(g.openFd(99, 0)[0], E.mfile);
+    assert.equal(g.g.close(handle), E.success);
+    assert.equal(g.openFd(5, 0)[0], E.success);
+  });
+
+  it("without a file table: notsup, after the same checks", () => {
+    const g = start({ grants: grants() });
+    assert.equal(g.openFd(5, 0)[0], E.notsup);
+    assert.equal(g.openFd(0, 0)[0], E.notsup);
+    assert.equal(g.g.open_fd(5, 3, OUT), E.inval);
+    assert.equal(g.g.open_fd(5, 0, 0xfffffff0), E.fault);
+  });
+
+  it("a path longer than open takes: inval; no argument traps", () => {
+    held.set(10, "/g/" + "x".repeat(5000));
+    const g = start({ grants: grants(), fileTable });
+    assert.equal(g.openFd(10, 0)[0], E.inval);
+    for (const fd of [0, 1, 5, 0x7fffffff, 0xffffffff]) {
+      for (const mode of [-1, 0, 1, 2, 3, 0x7fffffff]) {
+        for (const out of [0, OUT, 0xfffffffc, 0xffffffff]) {
+          const errno = g.g.open_fd(fd, mode, out);
+          assert.ok(Number.isInteger(errno));
+          if (errno === E.success) assert.equal(g.g.close(new DataView(g.g.memory.buffer).getUint32(out, true)), E.success);
+        }
+      }
+    }
+  });
+});

@@ -108,6 +108,54 @@ describe("running guests", function () {
     });
   }
 
+  describe("open_fd: a handle for a descriptor the guest opened with WASI path_open", () => {
+    let files: string;
+    before(() => {
+      files = temp.file("openfd");
+      fs.mkdirSync(files);
+      fs.writeFileSync(path.join(files, "input.bin"), "HELLO world");
+      fs.writeFileSync(path.join(files, "other.bin"), "OTHER");
+    });
+    /** What tests/guests/openfd.ts prints under node:wasi, given what rw gives. */
+    const expected = (rw: string) => [
+      "preopen 31", "open 0 HELLO", "map 0 HELLO", rw, "mode 28", "fault 21", "unheld 8",
+      "renumber 8", "moved 0 HELLO", "closed 8", "",
+    ].join("\n");
+
+    for (const access of ["ro", "rw"] as const) {
+      it(`runGuest (node, ${access} grant): read and map through it; badf when not held, after fd_renumber and fd_close`, async () => {
+        const stdout = temp.file(`openfd-${access}.out`);
+        const fd = fs.openSync(stdout, "w");
+        try {
+          const result = await runGuest(built("guests", "openfd.wasm"), { stdout: fd, grants: [{ guest: "/data", host: files, access }] });
+          assert.equal(result.exitCode, 0);
+        } finally {
+          fs.closeSync(fd);
+        }
+        // A directory is refused as open of "/data" is (isdir); rw of a read-only grant is notcapable.
+        assert.equal(fs.readFileSync(stdout, "utf8"), expected(access === "rw" ? "rw 0 HELLO" : "rw 76"));
+      });
+    }
+
+    it("mmap-wasi run: the same", () => {
+      const result = runCli(["run", "--dir", `${files}::/data`, built("guests", "openfd.wasm")]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stdout, expected("rw 76"));
+    });
+
+    it("runGuest (wasmer): notsup, its files are not the host's", async () => {
+      const stdout = temp.file("openfd-wasmer.out");
+      const fd = fs.openSync(stdout, "w");
+      try {
+        const result = await runGuest(built("guests", "openfd.wasm"), { runtime: "wasmer", stdout: fd, grants: [{ guest: "/data", host: files }] });
+        assert.equal(result.exitCode, 2); // its in-memory file system has no /data to path_open
+      } finally {
+        fs.closeSync(fd);
+      }
+      assert.equal(fs.readFileSync(stdout, "utf8"), "preopen 58\n");
+    });
+  });
+
   it("a guest errno reaches the guest, not a trap: checksum of a path outside the grant", () => {
     const result = runCli(["run", "--dir", `${data}::/data`, built("examples", "assemblyscript", "checksum.wasm"), "--", "/etc/passwd"]);
     assert.equal(result.code, 1);

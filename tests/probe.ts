@@ -57,6 +57,7 @@ export interface ProbeExports {
   sync(addr: number, len: bigint): number;
   madvise(addr: number, len: bigint, advice: number): number;
   map_kind(): number;
+  open_fd(fd: number, mode: number, outHandle: number): number;
   load_u8(addr: number): number;
   store_u8(addr: number, value: number): void;
   sum_bytes(addr: number, len: number): number;
@@ -94,6 +95,12 @@ export function startProbe(options: MmapImportsOptions, pages = 64) {
     open(guestPath: string | Uint8Array, mode: number): [number, number] {
       view().setUint32(OUT, 0xdeadbeef, true);
       const errno = g.open(...putPath(guestPath), mode, OUT);
+      return [errno, view().getUint32(OUT, true)];
+    },
+    /** open_fd; returns [errno, handle]. */
+    openFd(fd: number, mode: number): [number, number] {
+      view().setUint32(OUT, 0xdeadbeef, true);
+      const errno = g.open_fd(fd, mode, OUT);
       return [errno, view().getUint32(OUT, true)];
     },
     create(guestPath: string | Uint8Array, size: bigint): [number, number] {

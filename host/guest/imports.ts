@@ -12,8 +12,10 @@ import { instantiateGuestCore, guestCoreModule, type GuestCore } from "./guest-c
 import { GuestMemory } from "./memory.js";
 import { GuestMappings } from "./mappings.js";
 import { closeFile, hostOperations, type GuestState } from "./operations.js";
+import type { WasiFileTable } from "./file-table.js";
 
 export type { MmapGrant } from "./grants.js";
+export type { WasiFileTable } from "./file-table.js";
 
 export interface MmapLimits {
   /** Most handles the guest may hold open at once (default 1024, at most 4096). */
@@ -31,18 +33,24 @@ export interface MmapImportsOptions {
    * copies. The environment variable MMAP_WASI_GUEST_MAPPINGS=copy does the same.
    */
   guestMappings?: "auto" | "copy";
+  /**
+   * The guest's WASI file table, for open_fd (ABI version 2): the guest path of the file
+   * behind each descriptor the guest holds. runGuest() gives one under node:wasi. Without
+   * it open_fd returns notsup.
+   */
+  fileTable?: WasiFileTable;
 }
 
 /** The guest's `mmap_wasi` import functions, as an import-object namespace. */
 export type MmapWasiModule = Record<
   | "page_size" | "open" | "create" | "len" | "read" | "write" | "advise" | "flush" | "resize" | "resident" | "close"
-  | "map" | "unmap" | "sync" | "madvise" | "map_kind",
+  | "map" | "unmap" | "sync" | "madvise" | "map_kind" | "open_fd",
   (...args: never[]) => number
 >;
 
 const GUEST_IMPORTS = [
   "page_size", "open", "create", "len", "read", "write", "advise", "flush", "resize", "resident", "close",
-  "map", "unmap", "sync", "madvise", "map_kind",
+  "map", "unmap", "sync", "madvise", "map_kind", "open_fd",
 ] as const;
 
 export interface MmapImports {
@@ -79,6 +87,7 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
     memory,
     failures: new FailureIds(core),
     mappings: new GuestMappings(memory),
+    fileTable: options.fileTable,
   };
   const staging = instantiateGuestCore(core, hostOperations(state), limits);
   addGrants(core, staging, grants, state.grants);

@@ -12,6 +12,7 @@ import type { GuestCore } from "./guest-core.js";
 import type { ResolvedGrant } from "./grants.js";
 import type { GuestMemory } from "./memory.js";
 import type { GuestMapping, GuestMappings } from "./mappings.js";
+import type { WasiFileTable } from "./file-table.js";
 import { createGrantedFile, openGrantedFile } from "./sandbox.js";
 
 export interface OpenFile {
@@ -48,7 +49,13 @@ export interface GuestState {
   memory: GuestMemory;
   failures: FailureIds;
   mappings: GuestMappings;
+  /** The guest's WASI file table, for open_fd; undefined when the embedder gave none. */
+  fileTable: WasiFileTable | undefined;
 }
+
+/** fd_path's answers when there is no file table, or the guest does not hold the descriptor. */
+const FD_PATH_NO_TABLE = -1;
+const FD_PATH_NOT_HELD = -2;
 
 /** Reads of at least this many bytes from ro and rw handles use pread (see copy_out). */
 const LARGE_READ = 64 * 1024;
@@ -106,6 +113,16 @@ export function hostOperations(state: GuestState) {
       };
       return opened.size;
     }),
+    // The guest path of the file behind WASI descriptor `fd`, written to the core's memory
+    // at `corePtr` when it fits in `capacity` bytes: its length, FD_PATH_NO_TABLE or
+    // FD_PATH_NOT_HELD. The core then opens that path as `open` would.
+    fd_path: (fd: number, corePtr: number, capacity: number) => {
+      if (!state.fileTable) return FD_PATH_NO_TABLE;
+      const path = state.fileTable.pathOf(fd >>> 0);
+      if (!path) return FD_PATH_NOT_HELD;
+      if (path.byteLength <= capacity >>> 0) new Uint8Array(core.memory.buffer).set(path, corePtr >>> 0);
+      return path.byteLength;
+    },
     map_file: guarded(failures, (slot: number) => {
       const file = files[slot]!;
       const fd = file.fd!;

@@ -6,6 +6,7 @@ import * as v8 from "node:v8";
 import { createMmapImports, type MmapGrant, type MmapLimits } from "./imports.js";
 import { MmapError } from "../errors.js";
 import { createPreview1 } from "./wasi-runtime.js";
+import { NodeWasiFileTable } from "./file-table.js";
 
 export interface RunGuestOptions {
   /** Arguments after the program name (argv[1…]). */
@@ -73,17 +74,25 @@ function loadNodeWasi(): Promise<typeof import("node:wasi")> {
 
 async function runUnderNodeWasi(module: WebAssembly.Module, options: RunGuestOptions): Promise<GuestResult> {
   const { WASI } = await loadNodeWasi();
-  const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {} });
+  const preopens = Object.fromEntries((options.grants ?? []).map((grant) => [grant.guest, grant.host]));
+  // open_fd learns which file a descriptor is from node:wasi's own calls (file-table.ts).
+  const fileTable = new NodeWasiFileTable(Object.keys(preopens));
+  const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {}, fileTable });
   // Node, Deno and Bun differ in how node:wasi hands over its imports and exit code.
   const wasi = await withoutWasiWarning(() => createPreview1(WASI, {
     args: [options.programName ?? "guest", ...(options.args ?? [])],
     env: { ...options.env },
-    preopens: Object.fromEntries((options.grants ?? []).map((grant) => [grant.guest, grant.host])),
+    preopens,
     stdout: options.stdout ?? 1,
     stderr: options.stderr ?? 2,
   }));
-  const imports = { ...wasi.imports, ...mmap.imports } as unknown as WebAssembly.Imports;
+  const wasiImports: Record<string, WebAssembly.ModuleImports> = { ...wasi.imports };
+  for (const name of ["wasi_snapshot_preview1", "wasi_unstable"]) {
+    if (wasiImports[name]) wasiImports[name] = fileTable.wrap(wasiImports[name]);
+  }
+  const imports = { ...wasiImports, ...mmap.imports } as unknown as WebAssembly.Imports;
   const instance = await WebAssembly.instantiate(module, imports);
+  fileTable.attach(instance);
   mmap.attach(instance);
   try {
     return { exitCode: wasi.start(instance) };
@@ -100,6 +109,7 @@ class GuestExit {
 async function runUnderWasmer(module: WebAssembly.Module, options: RunGuestOptions): Promise<GuestResult> {
   const { init, WASI } = await import("@wasmer/wasi");
   await init();
+  // Its files live in memory, not on the host: no file table, so open_fd is notsup.
   const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {} });
   const wasi = new WASI({ args: [options.programName ?? "guest", ...(options.args ?? [])], env: { ...options.env } });
   // @wasmer/wasi's own proc_exit traps, and its start() then reports neither the exit code

@@ -66,6 +66,9 @@ export namespace mmap_wasi {
   // @ts-ignore: decorator
   @external("mmap_wasi", "map_kind")
   export declare function map_kind(): i32;
+  // @ts-ignore: decorator
+  @external("mmap_wasi", "open_fd")
+  export declare function open_fd(fd: u32, mode: i32, outHandlePtr: usize): i32;
 }
 
 /** Errnos the host returns, numbered as WASI preview1 numbers them. */

@@ -148,6 +148,13 @@ mmap_wasi_errno_t mmap_wasi_madvise(uint32_t addr, uint64_t len, int32_t advice)
 MMAP_WASI_IMPORT("map_kind")
 int32_t mmap_wasi_map_kind(void);
 
+/* Maps the whole file behind WASI file descriptor `fd` (one the guest holds, such as an
+ * fd from open()) with `mode`, as mmap_wasi_open() of that file's path would, with the
+ * same grants; writes the handle. Not a descriptor the guest holds: BADF. A host that
+ * cannot see the guest's files (no WASI file table, or an in-memory file system): NOTSUP. */
+MMAP_WASI_IMPORT("open_fd")
+mmap_wasi_errno_t mmap_wasi_open_fd(int32_t fd, int32_t mode, mmap_wasi_handle_t *out_handle);
+
 #undef MMAP_WASI_IMPORT
 
 /* The errno's name as the ABI spells it ("range", "notcapable", ...), or "unknown". */

@@ -35,6 +35,7 @@ pub mod sys {
         pub fn sync(addr: u32, len: u64) -> i32;
         pub fn madvise(addr: u32, len: u64, advice: i32) -> i32;
         pub fn map_kind() -> i32;
+        pub fn open_fd(fd: u32, mode: i32, out_handle: *mut u32) -> i32;
     }
 }
 

@@ -17,6 +17,7 @@
 @external("mmap_wasi", "sync") declare function mmapSync(addr: u32, len: u64): i32;
 @external("mmap_wasi", "madvise") declare function mmapMadvise(addr: u32, len: u64, advice: i32): i32;
 @external("mmap_wasi", "map_kind") declare function mmapMapKind(): i32;
+@external("mmap_wasi", "open_fd") declare function mmapOpenFd(fd: u32, mode: i32, outHandle: u32): i32;
 
 export function page_size(): i32 { return mmapPageSize(); }
 export function open(pathPtr: u32, pathLen: u32, mode: i32, outHandle: u32): i32 { return mmapOpen(pathPtr, pathLen, mode, outHandle); }
@@ -34,6 +35,7 @@ export function unmap(addr: u32, len: u64): i32 { return mmapUnmap(addr, len); }
 export function sync(addr: u32, len: u64): i32 { return mmapSync(addr, len); }
 export function madvise(addr: u32, len: u64, advice: i32): i32 { return mmapMadvise(addr, len, advice); }
 export function map_kind(): i32 { return mmapMapKind(); }
+export function open_fd(fd: u32, mode: i32, outHandle: u32): i32 { return mmapOpenFd(fd, mode, outHandle); }
 
 /** A byte loaded (or stored) by the guest itself: through a guest mapping, the file's. */
 export function load_u8(addr: u32): u32 { return <u32>load<u8>(<usize>addr); }
