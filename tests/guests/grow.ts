@@ -2,19 +2,11 @@
 // mmap_wasi calls: under node:wasi this is where a fast-API garbage collection can crash
 // the process, and the host must not let it.
 
-@external("wasi_snapshot_preview1", "fd_write")
-declare function fdWrite(fd: u32, iovs: usize, iovsLen: u32, written: usize): u16;
+import { print } from "./_print";
+
 @external("mmap_wasi", "page_size") declare function mmapPageSize(): i32;
 
 const PAGES_256_MIB: i32 = 4096;
-
-function print(text: string): void {
-  const bytes = String.UTF8.encode(text);
-  const iov = memory.data(16);
-  store<u32>(iov, <u32>changetype<usize>(bytes));
-  store<u32>(iov, <u32>bytes.byteLength, 4);
-  fdWrite(1, iov, 1, iov + 8);
-}
 
 export function _start(): void {
   memory.grow(PAGES_256_MIB - memory.size());

@@ -4,8 +4,8 @@
 // handle before unmapping, and prints "kind K sum S". Any failed call exits with 10 + its
 // step.
 
-@external("wasi_snapshot_preview1", "fd_write")
-declare function fdWrite(fd: u32, iovs: usize, iovsLen: u32, written: usize): u16;
+import { print } from "./_print";
+
 @external("wasi_snapshot_preview1", "proc_exit") declare function procExit(code: u32): void;
 @external("mmap_wasi", "open") declare function mmapOpen(pathPtr: usize, pathLen: u32, mode: i32, outHandle: usize): i32;
 @external("mmap_wasi", "len") declare function mmapLen(handle: u32, outLen: usize): i32;
@@ -14,14 +14,6 @@ declare function fdWrite(fd: u32, iovs: usize, iovsLen: u32, written: usize): u1
 @external("mmap_wasi", "unmap") declare function mmapUnmap(addr: u32, len: u64): i32;
 @external("mmap_wasi", "sync") declare function mmapSync(addr: u32, len: u64): i32;
 @external("mmap_wasi", "map_kind") declare function mmapMapKind(): i32;
-
-function print(text: string): void {
-  const bytes = String.UTF8.encode(text);
-  const iov = memory.data(16);
-  store<u32>(iov, <u32>changetype<usize>(bytes));
-  store<u32>(iov, <u32>bytes.byteLength, 4);
-  fdWrite(1, iov, 1, iov + 8);
-}
 
 function check(errno: i32, step: u32): void {
   if (errno != 0) procExit(10 + step);

@@ -14,8 +14,8 @@
 //   closed    fd_close of it, then open_fd of that number (badf)
 // Exits 2 if a WASI call fails.
 
-@external("wasi_snapshot_preview1", "fd_write")
-declare function fdWrite(fd: u32, iovs: usize, iovsLen: u32, written: usize): u16;
+import { print } from "./_print";
+
 @external("wasi_snapshot_preview1", "path_open")
 declare function pathOpen(dirFd: u32, dirFlags: u32, pathPtr: usize, pathLen: u32, oflags: u32,
   rightsBase: u64, rightsInheriting: u64, fdFlags: u32, outFd: usize): u16;
@@ -26,14 +26,6 @@ declare function pathOpen(dirFd: u32, dirFlags: u32, pathPtr: usize, pathLen: u3
 @external("mmap_wasi", "read") declare function mmapRead(handle: u32, offset: u64, dst: usize, len: u32): i32;
 @external("mmap_wasi", "map") declare function mmapMap(handle: u32, offset: u64, len: u64, prot: i32, outAddr: usize): i32;
 @external("mmap_wasi", "close") declare function mmapClose(handle: u32): i32;
-
-function print(text: string): void {
-  const bytes = String.UTF8.encode(text);
-  const iov = memory.data(16);
-  store<u32>(iov, <u32>changetype<usize>(bytes));
-  store<u32>(iov, <u32>bytes.byteLength, 4);
-  fdWrite(1, iov, 1, iov + 8);
-}
 
 function text(at: usize, len: u32): string {
   let result = "";
