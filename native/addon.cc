@@ -382,7 +382,7 @@ Napi::Value PagesLost(const Napi::CallbackInfo& info) {
 Napi::Value LostFrom(const Napi::CallbackInfo& info) {
   Region* region = RegionOf(info.Env(), info[0]);
   if (region == nullptr) return Result(info.Env(), UV_EBADF);
-  return Result(info.Env(), lost_from[region->id % kRegionSlots]);
+  return Result(info.Env(), lost_from[SlotOf(region->id)]);
 }
 
 // refuseExternalBuffers(on) -> undefined: for tests (see refuse_external_buffers).

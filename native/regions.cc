@@ -51,13 +51,19 @@ std::atomic<int64_t> live_regions{0};
 std::atomic<int64_t> split_areas{0};
 std::atomic<int64_t> mapped_bytes{0};
 
-Status Release(Region* region) {
-  Withdraw(region->id & (kSlots - 1));
+// Hides a region from the fault guard and takes it out of the counts, before its memory
+// is unmapped or overwritten.
+void StopCounting(Region* region) {
+  Withdraw(SlotOf(region->id));
   region->mapped = false;
   live_regions--;
-  mapped_bytes -= static_cast<int64_t>(region->length);
+  if (!region->guest) mapped_bytes -= static_cast<int64_t>(region->length);
   split_areas -= region->split_areas;
   region->split_areas = 0;
+}
+
+Status Release(Region* region) {
+  StopCounting(region);
   // SAFETY: address and length are exactly what MapFile returned, and `mapped` was true,
   // so this is the first and only unmap of this region; its callers checked that no
   // buffer or flush can reach the memory.
@@ -67,7 +73,7 @@ Status Release(Region* region) {
 bool Unreachable(const Region* region) { return !region->owner_alive && region->views == 0; }
 
 void Forget(Region* region) {
-  const uint32_t slot = region->id & (kSlots - 1);
+  const uint32_t slot = SlotOf(region->id);
   {
     std::lock_guard<std::mutex> hold(table_lock);
     slots[slot].store(nullptr, std::memory_order_release);
@@ -97,10 +103,12 @@ bool RecordLostPage(const void* address) {
 }
 
 bool ReachesLostPage(const Region* region, size_t offset, size_t length) {
-  return static_cast<double>(offset) + static_cast<double>(length) > lost_from[region->id & (kSlots - 1)];
+  return static_cast<double>(offset) + static_cast<double>(length) > lost_from[SlotOf(region->id)];
 }
 
-Region* AddRegion(void* address, size_t length, Mode mode) {
+// Records a region just mapped. A guest region's bytes are not counted as address space:
+// the guest memory's own reservation holds them.
+static Region* NewRegion(void* address, size_t length, Mode mode, bool guest) {
   uint32_t slot = 0;
   uint32_t generation = 0;
   {
@@ -121,30 +129,22 @@ Region* AddRegion(void* address, size_t length, Mode mode) {
   lost_from[slot] = std::numeric_limits<double>::infinity();
   Publish(slot, address, length);
   auto* region =
-      new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0, false};
+      new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0, guest};
   live_regions++;
-  mapped_bytes += static_cast<int64_t>(length);
+  if (!guest) mapped_bytes += static_cast<int64_t>(length);
   slots[slot].store(region, std::memory_order_release);
   return region;
 }
 
-Region* AddGuestRegion(void* address, size_t length, Mode mode) {
-  Region* region = AddRegion(address, length, mode);
-  if (region == nullptr) return nullptr;
-  region->guest = true;
-  mapped_bytes -= static_cast<int64_t>(length);
-  return region;
-}
+Region* AddRegion(void* address, size_t length, Mode mode) { return NewRegion(address, length, mode, false); }
+
+Region* AddGuestRegion(void* address, size_t length, Mode mode) { return NewRegion(address, length, mode, true); }
 
 Status ReleaseGuestRegion(Region* region, bool memory_gone) {
   Status status = 0;
   {
     std::lock_guard<std::mutex> hold(lifetime_lock);
-    Withdraw(region->id & (kSlots - 1));
-    region->mapped = false;
-    live_regions--;
-    split_areas -= region->split_areas;
-    region->split_areas = 0;
+    StopCounting(region);
     // SAFETY: the range is exactly what MapFileAt mapped inside the guest's memory, which
     // is still alive (not memory_gone), so it is ours to overwrite with zeros.
     if (!memory_gone) status = ZeroRange(region->address, region->length);
@@ -154,7 +154,7 @@ Status ReleaseGuestRegion(Region* region, bool memory_gone) {
 }
 
 Region* FindRegion(uint32_t id) {
-  Region* region = slots[id & (kSlots - 1)].load(std::memory_order_acquire);
+  Region* region = slots[SlotOf(id)].load(std::memory_order_acquire);
   return region != nullptr && region->id == id ? region : nullptr;
 }
 

@@ -46,6 +46,9 @@ enum class Holder { kOwner, kView, kFlush };
 // How many regions can be live at once; a region's slot is its id modulo this.
 constexpr uint32_t kRegionSlots = 1u << 20;
 
+// The slot of region `id` in the tables below (the id's low bits).
+constexpr uint32_t SlotOf(uint32_t id) { return id & (kRegionSlots - 1); }
+
 // For each slot, the offset in its region of the lowest page lost to truncation (the
 // fault guard replaced it with zeros), or +infinity while nothing is lost. JavaScript
 // reads it through a Float64Array after each copy it makes: a copy whose range ends past
