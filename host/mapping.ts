@@ -75,6 +75,11 @@ class Segment {
   bytes: Uint8Array | null | undefined;
 }
 
+/** The segment's lowest offset lost to truncation, or Infinity. */
+function lostIn(segment: Segment): number {
+  return lostFrom ? lostFrom[segment.slot]! : native.lostFrom(segment.id);
+}
+
 /** The segments of a mapping that is not mapped: shared, and never added to. */
 const NO_SEGMENTS: readonly Segment[] = Object.freeze([]);
 
@@ -170,7 +175,7 @@ export class Mapping {
     let lowest = Infinity;
     for (let index = 0; index < this.#segments.length; index++) {
       const segment = this.#segments[index]!;
-      const lost = lostFrom ? lostFrom[segment.slot]! : native.lostFrom(segment.id);
+      const lost = lostIn(segment);
       if (lost !== Infinity && lost >= 0) lowest = Math.min(lowest, index * SEGMENT_SIZE + lost);
     }
     return lowest;
@@ -186,7 +191,7 @@ export class Mapping {
     const segments = this.#segments;
     for (let index = 0; index < segments.length; index++) {
       const segment = segments[index]!;
-      if ((lostFrom ? lostFrom[segment.slot]! : native.lostFrom(segment.id)) !== Infinity) {
+      if (lostIn(segment) !== Infinity) {
         this.#lossReported = true;
         return true;
       }
