@@ -2,7 +2,12 @@
 # Builds the C and Rust example guests for wasm32-wasi:
 #   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
 #   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
-# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs.
+#   examples/sqlite/sqlite-query.c with SQLite ->
+#     build/examples/sqlite/sqlite-query.wasm           (mmap from sdk/c/mmap_wasi_mman.c)
+#     build/examples/sqlite/sqlite-query-emulated.wasm  (wasi-libc's emulated mmap)
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs. SQLite is
+# the amalgamation in the better-sqlite3 devDependency (npm ci first); its object, about
+# 40 s to compile, is kept in build/examples/sqlite/ and remade when its inputs change.
 #
 # Both toolchains are probed before anything is built; if either is missing this
 # prints what to install and exits 1. CLANG and RUSTC override the compilers.
@@ -57,6 +62,13 @@ elif ! "$RUSTC" "${RUSTFLAGS[@]}" -o "$probe_dir/probe-rs.wasm" "$probe_dir/prob
   missing=1
 fi
 
+# SQLite: the amalgamation comes with the better-sqlite3 devDependency.
+SQLITE_DIR=node_modules/better-sqlite3/deps/sqlite3
+if [ ! -f "$SQLITE_DIR/sqlite3.c" ]; then
+  echo "build-native-guests: no $SQLITE_DIR/sqlite3.c: run npm ci (better-sqlite3 is a devDependency)." >&2
+  missing=1
+fi
+
 if [ "$missing" -ne 0 ]; then
   echo "build-native-guests: toolchain missing, nothing built." >&2
   exit 1
@@ -73,3 +85,35 @@ for source in examples/rust/*.rs; do
   "$RUSTC" "${RUSTFLAGS[@]}" -o "$out" "$source"
   echo "build-native-guests: $source -> $out"
 done
+
+# SQLite for WASI: no WAL (it needs shared-memory mmap and locks WASI lacks), one thread,
+# and the page cache and options better-sqlite3 builds its native SQLite with, so that
+# bench/cases/sqlite-*.mjs compares like with like. The prelude gives sqlite3.c the mmap
+# constants and getpagesize() that it leaves out under WASI; the constants are the same
+# in sdk/c/include/sys/mman.h and wasi-libc's, so one object serves both guests.
+SQLITE_OUT=build/examples/sqlite
+SQLITE_FLAGS=(--target=wasm32-wasi -O2 -Isdk/c/include -include examples/sqlite/wasi-prelude.h
+  -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_WAL -DSQLITE_OMIT_LOAD_EXTENSION
+  -DSQLITE_MAX_MMAP_SIZE=0x7fff0000 -DSQLITE_DEFAULT_CACHE_SIZE=-16000
+  -DSQLITE_DEFAULT_MEMSTATUS=0 -DSQLITE_DQS=0 -DSQLITE_LIKE_DOESNT_MATCH_BLOBS
+  -DSQLITE_OMIT_DEPRECATED -DSQLITE_OMIT_PROGRESS_CALLBACK -DSQLITE_OMIT_SHARED_CACHE
+  -D_WASI_EMULATED_SIGNAL -D_WASI_EMULATED_PROCESS_CLOCKS)
+if [ -n "${WASI_SYSROOT:-}" ]; then SQLITE_FLAGS+=("--sysroot=$WASI_SYSROOT"); fi
+WASI_LIBS=(-lwasi-emulated-signal -lwasi-emulated-process-clocks)
+mkdir -p "$SQLITE_OUT"
+stamp="$SQLITE_OUT/sqlite3.flags"
+if [ ! -f "$SQLITE_OUT/sqlite3.o" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${SQLITE_FLAGS[*]}" ] ||
+  [ "$SQLITE_DIR/sqlite3.c" -nt "$SQLITE_OUT/sqlite3.o" ] ||
+  [ examples/sqlite/wasi-prelude.h -nt "$SQLITE_OUT/sqlite3.o" ]; then
+  echo "build-native-guests: compiling $SQLITE_DIR/sqlite3.c (about 40 s)"
+  "$CLANG" "${SQLITE_FLAGS[@]}" -c -o "$SQLITE_OUT/sqlite3.o" "$SQLITE_DIR/sqlite3.c"
+  echo "${SQLITE_FLAGS[*]}" >"$stamp"
+fi
+"$CLANG" "${CFLAGS[@]}" -Isdk/c/include -Isdk/c -I"$SQLITE_DIR" -DSQLITE_MAX_MMAP_SIZE=0x7fff0000 \
+  -o "$SQLITE_OUT/sqlite-query.wasm" examples/sqlite/sqlite-query.c sdk/c/mmap_wasi_mman.c \
+  "$SQLITE_OUT/sqlite3.o" "${WASI_LIBS[@]}"
+echo "build-native-guests: examples/sqlite/sqlite-query.c -> $SQLITE_OUT/sqlite-query.wasm"
+"$CLANG" "${CFLAGS[@]}" -D_WASI_EMULATED_MMAN -I"$SQLITE_DIR" -DSQLITE_MAX_MMAP_SIZE=0x7fff0000 \
+  -o "$SQLITE_OUT/sqlite-query-emulated.wasm" examples/sqlite/sqlite-query.c \
+  "$SQLITE_OUT/sqlite3.o" -lwasi-emulated-mman "${WASI_LIBS[@]}"
+echo "build-native-guests: examples/sqlite/sqlite-query.c -> $SQLITE_OUT/sqlite-query-emulated.wasm (emulated mmap)"
