@@ -118,12 +118,12 @@ export interface SmapsEntry {
   fields: Record<string, number>; // in kB
 }
 
-/** The /proc/self/smaps entries that map `file`. */
-export function smapsOf(file: string): SmapsEntry[] {
+/** The /proc/PID/smaps entries (this process's by default) that map `file`. */
+export function smapsOf(file: string, pid: number | "self" = "self"): SmapsEntry[] {
   const real = fs.realpathSync(file);
   const entries: SmapsEntry[] = [];
   let current: SmapsEntry | undefined;
-  for (const line of fs.readFileSync("/proc/self/smaps", "utf8").split("\n")) {
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
     const header = /^([0-9a-f]+-[0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (header) {
       current = { range: header[1]!, path: header[2]!, fields: {} };
