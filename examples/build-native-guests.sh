@@ -2,7 +2,10 @@
 # Builds the C and Rust example guests for wasm32-wasi:
 #   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
 #   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
-# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs.
+#   tests/guests/*.c   -> build/guests/c/<name>.wasm      (the tests' C guests)
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs. Every C
+# guest is linked with the POSIX mmap library (sdk/c/include/sys/mman.h and
+# sdk/c/mmap_wasi_mman.c); the linker keeps it only where a guest calls it.
 #
 # Both toolchains are probed before anything is built; if either is missing this
 # prints what to install and exits 1. CLANG and RUSTC override the compilers.
@@ -62,10 +65,13 @@ if [ "$missing" -ne 0 ]; then
   exit 1
 fi
 
-mkdir -p build/examples/c build/examples/rust
-for source in examples/c/*.c; do
-  out="build/examples/c/$(basename "$source" .c).wasm"
-  "$CLANG" "${CFLAGS[@]}" -o "$out" "$source"
+mkdir -p build/examples/c build/examples/rust build/guests/c
+for source in examples/c/*.c tests/guests/*.c; do
+  case "$source" in
+    examples/*) out="build/examples/c/$(basename "$source" .c).wasm" ;;
+    *) out="build/guests/c/$(basename "$source" .c).wasm" ;;
+  esac
+  "$CLANG" "${CFLAGS[@]}" -Isdk/c/include -o "$out" "$source" sdk/c/mmap_wasi_mman.c
   echo "build-native-guests: $source -> $out"
 done
 for source in examples/rust/*.rs; do
