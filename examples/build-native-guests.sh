@@ -2,12 +2,15 @@
 # Builds the C and Rust example guests for wasm32-wasi:
 #   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
 #   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
+#   tests/guests/*.c   -> build/guests/c/<name>.wasm      (the tests' C guests)
 #   examples/sqlite/sqlite-query.c with SQLite ->
 #     build/examples/sqlite/sqlite-query.wasm           (mmap from sdk/c/mmap_wasi_mman.c)
 #     build/examples/sqlite/sqlite-query-emulated.wasm  (wasi-libc's emulated mmap)
-# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs. SQLite is
-# the amalgamation in the better-sqlite3 devDependency (npm ci first); its object, about
-# 40 s to compile, is kept in build/examples/sqlite/ and remade when its inputs change.
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs. Every C
+# guest is linked with the POSIX mmap library (sdk/c/include/sys/mman.h and
+# sdk/c/mmap_wasi_mman.c); the linker keeps it only where a guest calls it. SQLite is the
+# amalgamation in the better-sqlite3 devDependency (npm ci first); its object, about 40 s
+# to compile, is kept in build/examples/sqlite/ and remade when its inputs change.
 #
 # Both toolchains are probed before anything is built; if either is missing this
 # prints what to install and exits 1. CLANG and RUSTC override the compilers.
@@ -70,14 +73,17 @@ if [ ! -f "$SQLITE_DIR/sqlite3.c" ]; then
 fi
 
 if [ "$missing" -ne 0 ]; then
-  echo "build-native-guests: toolchain missing, nothing built." >&2
+  echo "build-native-guests: toolchain or SQLite source missing, nothing built." >&2
   exit 1
 fi
 
-mkdir -p build/examples/c build/examples/rust
-for source in examples/c/*.c; do
-  out="build/examples/c/$(basename "$source" .c).wasm"
-  "$CLANG" "${CFLAGS[@]}" -o "$out" "$source"
+mkdir -p build/examples/c build/examples/rust build/guests/c
+for source in examples/c/*.c tests/guests/*.c; do
+  case "$source" in
+    examples/*) out="build/examples/c/$(basename "$source" .c).wasm" ;;
+    *) out="build/guests/c/$(basename "$source" .c).wasm" ;;
+  esac
+  "$CLANG" "${CFLAGS[@]}" -Isdk/c/include -o "$out" "$source" sdk/c/mmap_wasi_mman.c
   echo "build-native-guests: $source -> $out"
 done
 for source in examples/rust/*.rs; do
@@ -109,7 +115,7 @@ if [ ! -f "$SQLITE_OUT/sqlite3.o" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${SQL
   "$CLANG" "${SQLITE_FLAGS[@]}" -c -o "$SQLITE_OUT/sqlite3.o" "$SQLITE_DIR/sqlite3.c"
   echo "${SQLITE_FLAGS[*]}" >"$stamp"
 fi
-"$CLANG" "${CFLAGS[@]}" -Isdk/c/include -Isdk/c -I"$SQLITE_DIR" -DSQLITE_MAX_MMAP_SIZE=0x7fff0000 \
+"$CLANG" "${CFLAGS[@]}" -Isdk/c/include -I"$SQLITE_DIR" -DSQLITE_MAX_MMAP_SIZE=0x7fff0000 \
   -o "$SQLITE_OUT/sqlite-query.wasm" examples/sqlite/sqlite-query.c sdk/c/mmap_wasi_mman.c \
   "$SQLITE_OUT/sqlite3.o" "${WASI_LIBS[@]}"
 echo "build-native-guests: examples/sqlite/sqlite-query.c -> $SQLITE_OUT/sqlite-query.wasm"

@@ -7,7 +7,7 @@
 //
 //   node20, node22, node26,   mocha: the API, effects, guest ABI, guest, CLI, truncation,
 //   bun, deno                 limits, sandbox, addon-argument and durability suites, and
-//                             guest mappings (55)
+//                             guest mappings (55) and POSIX mmap for C guests (56)
 //   linux-arm64                 Node 24 for arm64 under qemu-aarch64: tests/smoke
 //   win32-x64                   Node 22 for Windows under Wine: tests/smoke, from node.exe
 //                               and from a copy with another name
@@ -30,6 +30,7 @@ const suites = [
   "tests/30.effects.test.ts",
   "tests/50.guest-abi.test.ts",
   "tests/55.guest-mappings.test.ts",
+  "tests/56.posix-mman.test.ts",
   "tests/60.run-guest.test.ts",
   "tests/70.cli-pagecache.test.ts",
   "tests/80.truncation.test.ts",

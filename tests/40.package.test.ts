@@ -157,6 +157,8 @@ describe("package: the npm tarball, installed and used by a new project", functi
       "native/platform.h",
       "sdk/assemblyscript/index.ts",
       "sdk/c/mmap_wasi.h",
+      "sdk/c/mmap_wasi_mman.c",
+      "sdk/c/include/sys/mman.h",
       "sdk/rust/mmap_wasi.rs",
       "README.md",
       "LICENSE",

@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomFillSync } from "node:crypto";
+import { fileURLToPath } from "node:url";
 import { getSystemErrorMap } from "node:util";
 import { MmapError } from "../build/lib/index.js";
 import { native, FileAdvice } from "../build/lib/native.js";
@@ -56,6 +57,16 @@ export function missingPrerequisite(test: Mocha.Context, reason: string): never 
   if (process.env.CI) assert.fail(reason);
   console.log(`      (skipped: ${reason})`);
   return test.skip();
+}
+
+/**
+ * A C or Rust guest, `build/<parts…>`, that examples/build-native-guests.sh builds. Without
+ * that script's toolchain the test is skipped, except in CI, which installs it.
+ */
+export function nativeGuest(test: Mocha.Context, ...parts: string[]): string {
+  const file = fileURLToPath(new URL(`../build/${parts.join("/")}`, import.meta.url));
+  if (fs.existsSync(file)) return file;
+  return missingPrerequisite(test, `${file} was not built: run npm run build:native-guests, which needs clang with wasi-libc and rustc for wasm32-wasi (CONTRIBUTING.md)`);
 }
 
 /** A fresh folder for one test file; removed by the returned cleanup. */
@@ -137,8 +148,8 @@ export function smapsOf(file: string, pid: number | "self" = "self"): SmapsEntry
 }
 
 /** Sum of one smaps field (kB) over every mapping of `file`. */
-export function smapsTotal(file: string, field: string): number {
-  return smapsOf(file).reduce((sum, entry) => sum + (entry.fields[field] ?? 0), 0);
+export function smapsTotal(file: string, field: string, pid: number | "self" = "self"): number {
+  return smapsOf(file, pid).reduce((sum, entry) => sum + (entry.fields[field] ?? 0), 0);
 }
 
 export function mapsLineCount(): number {

@@ -3,7 +3,7 @@
 // the mapping grants still reach the host's files).
 import * as fs from "node:fs";
 import * as v8 from "node:v8";
-import { createMmapImports, type MmapGrant, type MmapLimits } from "./imports.js";
+import { createMmapImports, type MmapGrant, type MmapImportsOptions, type MmapLimits } from "./imports.js";
 import { MmapError } from "../errors.js";
 import { createPreview1 } from "./wasi-runtime.js";
 import { NodeWasiFileTable } from "./file-table.js";
@@ -17,6 +17,8 @@ export interface RunGuestOptions {
   /** Directories the guest may map files from (and, under node:wasi, see through WASI). */
   grants?: readonly MmapGrant[];
   limits?: MmapLimits;
+  /** How guest mappings are made: "auto" (default; in place where possible) or "copy". */
+  guestMappings?: "auto" | "copy";
   /** "node" (default): node:wasi. "wasmer": @wasmer/wasi. */
   runtime?: "node" | "wasmer";
   /** File descriptors for the guest's standard output and error (default 1 and 2). */
@@ -42,6 +44,10 @@ async function compile(wasm: GuestModule): Promise<WebAssembly.Module> {
   if (wasm instanceof WebAssembly.Module) return wasm;
   const bytes = typeof wasm === "string" || wasm instanceof URL ? await fs.promises.readFile(wasm) : wasm;
   return WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+}
+
+function mmapOptions(options: RunGuestOptions): MmapImportsOptions {
+  return { grants: options.grants ?? [], limits: options.limits ?? {}, guestMappings: options.guestMappings };
 }
 
 let nodeWasi: Promise<typeof import("node:wasi")> | undefined;
@@ -77,7 +83,7 @@ async function runUnderNodeWasi(module: WebAssembly.Module, options: RunGuestOpt
   const preopens = Object.fromEntries((options.grants ?? []).map((grant) => [grant.guest, grant.host]));
   // open_fd learns which file a descriptor is from node:wasi's own calls (file-table.ts).
   const fileTable = new NodeWasiFileTable(Object.keys(preopens));
-  const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {}, fileTable });
+  const mmap = createMmapImports({ ...mmapOptions(options), fileTable });
   // Node, Deno and Bun differ in how node:wasi hands over its imports and exit code.
   const wasi = await withoutWasiWarning(() => createPreview1(WASI, {
     args: [options.programName ?? "guest", ...(options.args ?? [])],
@@ -110,7 +116,7 @@ async function runUnderWasmer(module: WebAssembly.Module, options: RunGuestOptio
   const { init, WASI } = await import("@wasmer/wasi");
   await init();
   // Its files live in memory, not on the host: no file table, so open_fd is notsup.
-  const mmap = createMmapImports({ grants: options.grants ?? [], limits: options.limits ?? {} });
+  const mmap = createMmapImports(mmapOptions(options));
   const wasi = new WASI({ args: [options.programName ?? "guest", ...(options.args ?? [])], env: { ...options.env } });
   // @wasmer/wasi's own proc_exit traps, and its start() then reports neither the exit code
   // nor, afterwards, the guest's output. So proc_exit unwinds with a value of ours instead,
