@@ -7,8 +7,9 @@
  *   random-pread FILE OFFSETS [SIZE]  the same with pread (WASI fd_pread)
  *       Offsets: little-endian u64s. One untimed pass first (pages faulted in, code warm),
  *       then one timed pass.
- *   random-map   FILE OFFSETS [SIZE]  the same through a guest mapping of the whole file
- *       (mmap_wasi_map): a memcpy into the buffer; SIZE 8 is one 8-byte load instead.
+ *   random-map   FILE OFFSETS [SIZE [align]]  the same through a guest mapping of the whole
+ *       file (mmap_wasi_map): a memcpy into the buffer; SIZE 8 is one 8-byte load instead.
+ *       "align": as for sum-map below.
  *   seq-mmap  FILE CHUNK   open, read the whole file in CHUNK-byte mmap_wasi_reads, close
  *   seq-pread FILE CHUNK   open, read the whole file in CHUNK-byte preads, close
  *   first4k-mmap     FILE N  N times: open, read the first 4 KiB, close (each timed)
@@ -115,10 +116,10 @@ static int map_whole(const char *path, const uint8_t **data, uint64_t *length) {
   return 0;
 }
 
-static int random_map(const char *path, const uint64_t *offsets, size_t count, uint32_t size) {
+static int random_map(const char *path, const uint64_t *offsets, size_t count, uint32_t size, int align) {
   const uint8_t *data;
   uint64_t length, sink = 0, ns = 0;
-  if (map_whole(path, &data, &length)) return 1;
+  if ((align && align_memory_end()) || map_whole(path, &data, &length)) return 1;
   for (size_t i = 0; i < count; i++) {
     if (offsets[i] + size > length) return fail("offset", MMAP_WASI_ERRNO_RANGE);
   }
@@ -284,7 +285,7 @@ int main(int argc, char **argv) {
     if (size == 0 || size > MAX_CHUNK) return fail("size", 28);
     size_t count = 0;
     uint64_t *offsets = load_offsets(argv[3], &count);
-    if (!strcmp(mode, "random-map")) return random_map(path, offsets, count, size);
+    if (!strcmp(mode, "random-map")) return random_map(path, offsets, count, size, argc > 5 && !strcmp(argv[5], "align"));
     return mode[7] == 'm' ? random_mmap(path, offsets, count, size) : random_pread(path, offsets, count, size);
   }
   if (!strcmp(mode, "seq-mmap") || !strcmp(mode, "seq-pread")) {
