@@ -103,7 +103,8 @@ static int align_memory_end(void) {
 }
 
 /* Opens `path` read-only and maps the whole file; the handle is closed again (the
- * mapping outlives it). Returns an errno; writes the mapping's address and length. */
+ * mapping outlives it). Writes the mapping's address and length and returns 0, or
+ * prints the failure and returns 1. */
 static int map_whole(const char *path, const uint8_t **data, uint64_t *length) {
   mmap_wasi_handle_t file;
   uint32_t addr = 0;
