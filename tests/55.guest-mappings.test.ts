@@ -119,6 +119,35 @@ for (const how of ["auto", "copy"] as const) {
       assert.equal(guest.loadText(again, 3), text(CONTENT.subarray(6000, 6003)));
     });
 
+    it("2 MiB or more in place: host address and file offset agree modulo 2 MiB (huge pages fit); reuse keeps it", () => {
+      const HUGE = 2 * 1024 * 1024;
+      const big = path.join(temp.dir, "big");
+      fs.writeFileSync(big, "");
+      fs.truncateSync(big, 16 * HUGE);
+      const fd = fs.openSync(big, "r+");
+      for (let at = 0; at < 16 * HUGE; at += PAGE) fs.writeSync(fd, Buffer.from([(at / PAGE) % 251]), 0, 1, at);
+      fs.closeSync(fd);
+      const handle = open(0, "/g/big");
+      const small = map(handle, 12_288n, 5000n, PROT_READ); // leaves the next free byte unaligned
+      const agree = (addr: number, offset: number) => {
+        const pageStart = addr - (offset % PAGE); // the file's bytes are marked at page starts
+        assert.equal(guest.loadText(pageStart, 1), String.fromCharCode(Math.floor(offset / PAGE) % 251), `the page of ${offset}`);
+        if (inPlace()) assert.equal((native.guestBase(guest.g.memory) + addr) % HUGE, offset % HUGE, `map of ${offset}: host address modulo 2 MiB`);
+      };
+      const layouts = [[0, 3 * HUGE], [HUGE + 5 * PAGE, 2 * HUGE], [7 * HUGE + 123, HUGE + 9]] as const;
+      const addrs = layouts.map(([offset, len]) => {
+        const addr = map(handle, BigInt(offset), BigInt(len), PROT_READ);
+        agree(addr, offset);
+        return addr;
+      });
+      assert.equal(guest.g.unmap(addrs[0]!, BigInt(3 * HUGE)), E.success);
+      const size = guest.g.memory.buffer.byteLength;
+      const again = map(handle, BigInt(4 * HUGE + 7 * PAGE), BigInt(2 * HUGE), PROT_READ);
+      agree(again, 4 * HUGE + 7 * PAGE);
+      assert.equal(guest.g.memory.buffer.byteLength, size, "the released 6 MiB served it without growing");
+      assert.equal(guest.g.unmap(small, 5000n), E.success);
+    });
+
     it("rw, prot 3: stores reach the file (in place: at once), sync makes them durable; read() sees them", () => {
       const handle = open(1);
       const addr = map(handle, 10_000n, 20_000n, PROT_RW);

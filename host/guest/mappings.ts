@@ -135,6 +135,11 @@ export class GuestMappings {
     }
   }
 
+  /** Where the attached memory's bytes start in this process (0 when the host copies). */
+  get base(): number {
+    return this.#base;
+  }
+
   /** Decides, for the memory just attached, between in place and copies; returns map_kind. */
   attached(forceCopy: boolean): number {
     const memory = this.#memory.memory!;
