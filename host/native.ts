@@ -44,6 +44,12 @@ export interface NativeAddon {
   /** Where `memory`'s bytes start (an address), or a failure. */
   guestBase(memory: WebAssembly.Memory): number;
   /**
+   * 1 if the engine reserved `memory`'s whole 32-bit range, unused beyond its current end
+   * (it grows in place and is unmapped when freed), 0 if not or where this cannot be told,
+   * or a failure.
+   */
+  guestReserved(memory: WebAssembly.Memory): number;
+  /**
    * Maps `length` bytes of `fd` from `offset` over bytes `[start, start + length)` of
    * `memory` (all page-aligned): a region id, or a failure. `shared`: stores reach the
    * file. The memory owns the region: collected, it forgets it.

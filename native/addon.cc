@@ -456,6 +456,24 @@ Napi::Value GuestBase(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(data)));
 }
 
+// guestReserved(memory) -> 1 | 0 | status: 1 if the engine reserved `memory`'s whole
+// 32-bit range (V8 and JavaScriptCore reserve guard regions or a red zone beyond it,
+// Deno's V8 exactly 4 GiB), unused beyond its current end. Such a memory grows in place,
+// and its range is unmapped when it is freed. JavaScriptCore makes a few memories that
+// way and the rest in its malloc heap, where a grow moves them and a free hands the range
+// to other allocations. A memory already 4 GiB long must have a page reserved beyond.
+Napi::Value GuestReserved(const Napi::CallbackInfo& info) {
+  char* data = nullptr;
+  size_t length = 0;
+  if (!MemoryBytes(info.Env(), info[0], &data, &length)) return Result(info.Env(), UV_EINVAL);
+  constexpr uint64_t kLimit = uint64_t{1} << 32;
+  constexpr uint64_t kWasmPage = 65536;
+  if (sizeof(size_t) < 8 || length > kLimit) return Result(info.Env(), 0);
+  const uint64_t end = std::max<uint64_t>(kLimit, length + kWasmPage);
+  const bool reserved = IsInaccessibleReservation(data + length, static_cast<size_t>(end - length));
+  return Result(info.Env(), reserved ? 1 : 0);
+}
+
 // guestMap(memory, start, length, fd, offset, shared) -> id | status: maps `length`
 // bytes of `fd` from `offset` over bytes [start, start + length) of `memory`, whose base
 // the host has seen stay put as the memory grows.
@@ -660,6 +678,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
   exports.Set("guestBase", Napi::Function::New(env, GuestBase, "guestBase"));
   exports.Set("guestMap", Napi::Function::New(env, GuestMap, "guestMap"));
+  exports.Set("guestReserved", Napi::Function::New(env, GuestReserved, "guestReserved"));
   exports.Set("guestUnmap", Napi::Function::New(env, GuestUnmap, "guestUnmap"));
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));

@@ -59,7 +59,6 @@ const entries = [
     suites: [],
     tests: [
       ["a SIGBUS sent by a process, not a fault, reaches the handler", "KNOWN BUG under Bun 1.4: with the addon loaded, a SIGBUS sent by kill() ends the process instead of reaching process.on(\"SIGBUS\") (without the addon Bun delivers it)"],
-      ["nomem: the host's maxMappedBytes, or a memory that cannot grow by enough", "NOT TRIAGED under Bun 1.4: after the suites before it, growing a guest memory to 4 GiB - 64 KiB and mapping its last page in place returned io once in CI; it passes when run alone and on every Node (it runs in full on Node 24)"],
       ["read and map through it; badf when not held, after fd_renumber and fd_close|mmap-wasi run: the same$", "Bun 1.4's node:wasi: fd_close of a descriptor that fd_renumber moved fails, so the test guest stops there (exit 2); every open_fd step before it gave the expected answer"],
     ],
   }),
