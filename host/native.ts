@@ -57,6 +57,8 @@ export interface NativeAddon {
   guestMap(memory: WebAssembly.Memory, start: number, length: number, fd: number, offset: number, shared: boolean): number;
   /** Zero pages over a guest region of `memory`, which is forgotten; 0 or a failure. */
   guestUnmap(memory: WebAssembly.Memory | undefined, id: number): number;
+  /** Guest regions whose guard range the fault guard still looks at (for tests). */
+  guestGuards(): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */
   areasInUse(): number;
   /** Records how many extra areas the mapping that starts with region `id` is split into. */

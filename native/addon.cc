@@ -343,6 +343,11 @@ Napi::Value AreasInUse(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(AreasMapped()));
 }
 
+// guestGuards() -> guest regions whose guard range the fault guard looks at (for tests).
+Napi::Value GuestGuards(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(GuestGuardsPublished()));
+}
+
 // mappedBytes() -> bytes of address space that live regions take, in every thread.
 Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(BytesMapped()));
@@ -462,6 +467,8 @@ Napi::Value GuestBase(const Napi::CallbackInfo& info) {
 // and its range is unmapped when it is freed. JavaScriptCore makes a few memories that
 // way and the rest in its malloc heap, where a grow moves them and a free hands the range
 // to other allocations. A memory already 4 GiB long must have a page reserved beyond.
+// The memory is alive, so guard ranges of earlier guest regions inside its range are
+// stale (their memory was freed there); they are withdrawn.
 Napi::Value GuestReserved(const Napi::CallbackInfo& info) {
   char* data = nullptr;
   size_t length = 0;
@@ -471,6 +478,8 @@ Napi::Value GuestReserved(const Napi::CallbackInfo& info) {
   if (sizeof(size_t) < 8 || length > kLimit) return Result(info.Env(), 0);
   const uint64_t end = std::max<uint64_t>(kLimit, length + kWasmPage);
   const bool reserved = IsInaccessibleReservation(data + length, static_cast<size_t>(end - length));
+  const GuestSpace* space = SpaceOf(info.Env(), info[0], false);
+  WithdrawStaleGuestGuards(data, static_cast<size_t>(reserved ? end : length), space != nullptr ? &space->ids : nullptr);
   return Result(info.Env(), reserved ? 1 : 0);
 }
 
@@ -679,6 +688,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("guestBase", Napi::Function::New(env, GuestBase, "guestBase"));
   exports.Set("guestMap", Napi::Function::New(env, GuestMap, "guestMap"));
   exports.Set("guestReserved", Napi::Function::New(env, GuestReserved, "guestReserved"));
+  exports.Set("guestGuards", Napi::Function::New(env, GuestGuards, "guestGuards"));
   exports.Set("guestUnmap", Napi::Function::New(env, GuestUnmap, "guestUnmap"));
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));
