@@ -2,7 +2,8 @@
 # Builds the C and Rust example guests for wasm32-wasi:
 #   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
 #   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
-# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs.
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs; the Rust
+# ones also share examples/rust/shared/, which is not built on its own.
 #
 # Both toolchains are probed before anything is built; if either is missing this
 # prints what to install and exits 1. CLANG and RUSTC override the compilers.

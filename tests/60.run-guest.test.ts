@@ -92,6 +92,36 @@ describe("running guests", function () {
   const mappingModes = [["default", {}], ["copies forced", { MMAP_WASI_GUEST_MAPPINGS: "copy" }]] as const;
   const inPlace = ["linux", "darwin", "freebsd"].includes(process.platform) && ["x64", "arm64"].includes(process.arch);
 
+  for (const language of ["assemblyscript", "rust"]) {
+    describe(`the ${language} SDK's guest mappings`, () => {
+      for (const runtime of ["node", "wasmer"]) {
+        it(`mapchecksum under ${runtime}: FNV-1a of the file through 1 MiB windows mapped in the guest, as computed here`, function () {
+          const wasm = example(this, language, "mapchecksum");
+          const result = runCli(["run", "--runtime", runtime, "--dir", `${data}::/data`, wasm, "--", "/data/input.bin"]);
+          assert.equal(result.stderr, "");
+          assert.equal(result.stdout, `checksum ${fnv1a64(input)} bytes ${input.length}\n`);
+          assert.equal(result.code, 0);
+        });
+      }
+
+      for (const [mode, env] of mappingModes) {
+        it(`mapupper (${mode}): stores through writable windows reach the file, and only ASCII letters change`, function () {
+          const wasm = example(this, language, "mapupper");
+          const name = `upper-${language}-${mode.replace(" ", "-")}.bin`;
+          fs.writeFileSync(path.join(out, name), input);
+          const result = runCli(["run", "--dir-rw", `${out}::/out`, wasm, "--", `/out/${name}`], env);
+          assert.equal(result.stderr, "");
+          const expected = Buffer.from(input.map((byte) => (byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte)));
+          const changed = input.reduce((count, byte) => count + (byte >= 0x61 && byte <= 0x7a ? 1 : 0), 0);
+          assert.ok(changed > 0);
+          assert.equal(result.stdout, `changed ${changed} bytes\n`);
+          assert.equal(result.code, 0);
+          assert.ok(fs.readFileSync(path.join(out, name)).equals(expected));
+        });
+      }
+    });
+  }
+
   describe("the AssemblyScript SDK's GuestMapping (tests/guests/views.ts)", () => {
     for (const [mode, env] of mappingModes) {
       it(`${mode}: typed views read the file, empty after unmap; read-only stores stay out of the file, writable ones reach it`, () => {
