@@ -364,6 +364,8 @@ export class GuestMapping {
   private isUnmapped: bool = false;
   private views: Array<ArrayBufferView> = [];
 
+  /** Made by `MappedFile.map`; from raw calls, wraps what `mmap_wasi.map` returned for
+   *  `byteCount` bytes, and takes over unmapping it. */
   constructor(private address: usize, private byteCount: u64, private canWrite: bool) {}
 
   /** The guest address of the first mapped byte. */
