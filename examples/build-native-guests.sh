@@ -3,7 +3,8 @@
 #   examples/c/*.c     -> build/examples/c/<name>.wasm     (clang, wasi-libc)
 #   examples/rust/*.rs -> build/examples/rust/<name>.wasm  (rustc alone, no cargo)
 #   tests/guests/*.c   -> build/guests/c/<name>.wasm      (the tests' C guests)
-# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs. Every C
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs; the Rust
+# ones also share examples/rust/shared/, which is not built on its own. Every C
 # guest is linked with the POSIX mmap library (sdk/c/include/sys/mman.h and
 # sdk/c/mmap_wasi_mman.c); the linker keeps it only where a guest calls it.
 #
