@@ -351,9 +351,23 @@ const WASM_PAGE: u64 = 65536;
 /** The most bytes a 32-bit guest memory can hold. */
 const MEMORY_LIMIT: u64 = 1 << 32;
 
-/** The host decided, at attach(), whether guest mappings are in place (1) or copies (0). */
-export function set_map_kind(kind: i32): void {
+/**
+ * Spans of at least this many bytes are placed so that their host address and their file
+ * offset agree modulo 2 MiB. The kernel can then map the page cache's 2 MiB blocks with
+ * one huge-page entry each, as it does for a native mmap of a large file, which it places
+ * on a 2 MiB boundary: copies and scans through such a mapping run at native speed.
+ */
+const HUGE_PAGE: u64 = 2 << 20;
+/** The host address of guest memory's byte 0, modulo HUGE_PAGE (in place only). */
+let baseInHugePage: u64 = 0;
+
+/**
+ * The host decided, at attach(), whether guest mappings are in place (1) or copies (0);
+ * `base` is where the guest memory's bytes start in the host's address space.
+ */
+export function set_map_kind(kind: i32, base: f64): void {
   mapKind = kind == 1 ? 1 : 0;
+  baseInHugePage = mapKind == 1 && base >= 0 && base < 9007199254740992 ? <u64>base & (HUGE_PAGE - 1) : 0;
 }
 
 export function map_kind(): i32 {
@@ -361,20 +375,32 @@ export function map_kind(): i32 {
 }
 
 /**
- * Guest memory for a span of `spanLen` bytes (whole host pages): a released range, or
- * memory the host grows. Its start, or u64.MAX_VALUE when the memory cannot grow by enough.
+ * Guest memory for a span of `spanLen` bytes (whole host pages) that shows the file from
+ * `fileStart`: a released range, or memory the host grows. Its start, or u64.MAX_VALUE
+ * when the memory cannot grow by enough. Large spans in place go where huge pages fit, if
+ * the memory can grow by the padding that needs.
  */
-function spanFor(spanLen: u64): u64 {
-  const reused = takeFree(spanLen);
-  if (reused != u64.MAX_VALUE) return reused;
+function spanFor(spanLen: u64, fileStart: u64): u64 {
   if (spanLen > MEMORY_LIMIT) return u64.MAX_VALUE;
-  const grown = (spanLen + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+  const align: u64 = mapKind == 1 && spanLen >= HUGE_PAGE ? HUGE_PAGE : 1;
+  const want = (fileStart - baseInHugePage) & (align - 1);
+  const reused = takeFree(spanLen, align, want);
+  if (reused != u64.MAX_VALUE) return reused;
+  const grown = grownSpan(spanLen, align, want);
+  return grown != u64.MAX_VALUE || align == 1 ? grown : grownSpan(spanLen, 1, 0);
+}
+
+/** Grows the memory for a span at a start congruent to `want` modulo `align`; the rest of what grew serves later mappings. */
+function grownSpan(spanLen: u64, align: u64, want: u64): u64 {
+  const grown = (spanLen + align - 1 + WASM_PAGE - 1) & ~(WASM_PAGE - 1);
+  if (grown > MEMORY_LIMIT) return u64.MAX_VALUE;
   const old = hostGrowMemory(<f64>grown);
   if (old < 0) return u64.MAX_VALUE;
-  const start = <u64>old;
-  knownMemorySize = start + grown;
-  // The rest of the last 64 KiB page serves later mappings.
-  giveFree(start + spanLen, grown - spanLen);
+  const base = <u64>old;
+  const start = base + ((want - base) & (align - 1));
+  knownMemorySize = base + grown;
+  giveFree(base, start - base);
+  giveFree(start + spanLen, base + grown - start - spanLen);
   return start;
 }
 
@@ -393,7 +419,7 @@ export function map(handle: u32, offset: u64, length: u64, prot: i32, outAddrPtr
   if (spanLen > maxMappedBytes - mappedBytes || mappedBytes > maxMappedBytes) return ERRNO_NOMEM;
   const index = freeEntry();
   if (index < 0) return ERRNO_NOMEM;
-  const spanStart = spanFor(spanLen);
+  const spanStart = spanFor(spanLen, offset - lead);
   if (spanStart == u64.MAX_VALUE) return ERRNO_NOMEM;
   let flags: u8 = 0;
   if (prot == PROT_READ_WRITE) flags = mode == MODE_RW ? FLAG_SHARED_WRITABLE : FLAG_PRIVATE_WRITABLE;

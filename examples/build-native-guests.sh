@@ -6,7 +6,8 @@
 #   examples/sqlite/sqlite-query.c with SQLite ->
 #     build/examples/sqlite/sqlite-query.wasm           (mmap from sdk/c/mmap_wasi_mman.c)
 #     build/examples/sqlite/sqlite-query-emulated.wasm  (wasi-libc's emulated mmap)
-# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs. Every C
+# The guests include the SDK from sdk/c/mmap_wasi.h and sdk/rust/mmap_wasi.rs; the Rust
+# ones also share examples/rust/shared/, which is not built on its own. Every C
 # guest is linked with the POSIX mmap library (sdk/c/include/sys/mman.h and
 # sdk/c/mmap_wasi_mman.c); the linker keeps it only where a guest calls it. SQLite is the
 # amalgamation in the better-sqlite3 devDependency (npm ci first); its object, about 40 s

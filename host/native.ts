@@ -44,6 +44,12 @@ export interface NativeAddon {
   /** Where `memory`'s bytes start (an address), or a failure. */
   guestBase(memory: WebAssembly.Memory): number;
   /**
+   * 1 if the engine reserved `memory`'s whole 32-bit range, unused beyond its current end
+   * (it grows in place and is unmapped when freed), 0 if not or where this cannot be told,
+   * or a failure.
+   */
+  guestReserved(memory: WebAssembly.Memory): number;
+  /**
    * Maps `length` bytes of `fd` from `offset` over bytes `[start, start + length)` of
    * `memory` (all page-aligned): a region id, or a failure. `shared`: stores reach the
    * file. The memory owns the region: collected, it forgets it.
@@ -51,6 +57,8 @@ export interface NativeAddon {
   guestMap(memory: WebAssembly.Memory, start: number, length: number, fd: number, offset: number, shared: boolean): number;
   /** Zero pages over a guest region of `memory`, which is forgotten; 0 or a failure. */
   guestUnmap(memory: WebAssembly.Memory | undefined, id: number): number;
+  /** Guest regions whose guard range the fault guard still looks at (for tests). */
+  guestGuards(): number;
   /** Kernel areas that mappings use, in every thread of the process: regions plus splits. */
   areasInUse(): number;
   /** Records how many extra areas the mapping that starts with region `id` is split into. */

@@ -343,6 +343,11 @@ Napi::Value AreasInUse(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(AreasMapped()));
 }
 
+// guestGuards() -> guest regions whose guard range the fault guard looks at (for tests).
+Napi::Value GuestGuards(const Napi::CallbackInfo& info) {
+  return Result(info.Env(), static_cast<double>(GuestGuardsPublished()));
+}
+
 // mappedBytes() -> bytes of address space that live regions take, in every thread.
 Napi::Value MappedBytes(const Napi::CallbackInfo& info) {
   return Result(info.Env(), static_cast<double>(BytesMapped()));
@@ -454,6 +459,28 @@ Napi::Value GuestBase(const Napi::CallbackInfo& info) {
   size_t length = 0;
   if (!MemoryBytes(info.Env(), info[0], &data, &length)) return Result(info.Env(), UV_EINVAL);
   return Result(info.Env(), static_cast<double>(reinterpret_cast<uintptr_t>(data)));
+}
+
+// guestReserved(memory) -> 1 | 0 | status: 1 if the engine reserved `memory`'s whole
+// 32-bit range (V8 and JavaScriptCore reserve guard regions or a red zone beyond it,
+// Deno's V8 exactly 4 GiB), unused beyond its current end. Such a memory grows in place,
+// and its range is unmapped when it is freed. JavaScriptCore makes a few memories that
+// way and the rest in its malloc heap, where a grow moves them and a free hands the range
+// to other allocations. A memory already 4 GiB long must have a page reserved beyond.
+// The memory is alive, so guard ranges of earlier guest regions inside its range are
+// stale (their memory was freed there); they are withdrawn.
+Napi::Value GuestReserved(const Napi::CallbackInfo& info) {
+  char* data = nullptr;
+  size_t length = 0;
+  if (!MemoryBytes(info.Env(), info[0], &data, &length)) return Result(info.Env(), UV_EINVAL);
+  constexpr uint64_t kLimit = uint64_t{1} << 32;
+  constexpr uint64_t kWasmPage = 65536;
+  if (sizeof(size_t) < 8 || length > kLimit) return Result(info.Env(), 0);
+  const uint64_t end = std::max<uint64_t>(kLimit, length + kWasmPage);
+  const bool reserved = IsInaccessibleReservation(data + length, static_cast<size_t>(end - length));
+  const GuestSpace* space = SpaceOf(info.Env(), info[0], false);
+  WithdrawStaleGuestGuards(data, static_cast<size_t>(reserved ? end : length), space != nullptr ? &space->ids : nullptr);
+  return Result(info.Env(), reserved ? 1 : 0);
 }
 
 // guestMap(memory, start, length, fd, offset, shared) -> id | status: maps `length`
@@ -660,6 +687,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("filesystemType", Napi::Function::New(env, FilesystemTypeCall, "filesystemType"));
   exports.Set("guestBase", Napi::Function::New(env, GuestBase, "guestBase"));
   exports.Set("guestMap", Napi::Function::New(env, GuestMap, "guestMap"));
+  exports.Set("guestReserved", Napi::Function::New(env, GuestReserved, "guestReserved"));
+  exports.Set("guestGuards", Napi::Function::New(env, GuestGuards, "guestGuards"));
   exports.Set("guestUnmap", Napi::Function::New(env, GuestUnmap, "guestUnmap"));
   exports.Set("areasInUse", Napi::Function::New(env, AreasInUse, "areasInUse"));
   exports.Set("setSplitAreas", Napi::Function::New(env, SetSplitAreas, "setSplitAreas"));

@@ -90,6 +90,11 @@ Status MapFileAt(void* address, int fd, uint64_t offset, size_t length, bool sha
 // Puts fresh zero pages, readable and writable, over a range MapFileAt mapped: it stays
 // part of the guest's memory.
 Status ZeroRange(void* address, size_t length);
+// True if [address, address + length) is reserved address space that nothing can read
+// yet: mapped throughout, and inaccessible at every page sampled. A guest memory followed
+// by such a reservation up to its 4 GiB limit grows in place and is unmapped, not reused,
+// when the engine frees it. False where the platform cannot tell.
+bool IsInaccessibleReservation(const void* address, size_t length);
 
 // Writes the range's dirty pages to the file and returns once they are durable.
 Status SyncRange(void* address, size_t length, int fd);

@@ -245,6 +245,30 @@ Status ZeroRange(void* address, size_t length) {
   return mapped == MAP_FAILED ? LastError() : 0;
 }
 
+bool IsInaccessibleReservation(const void* address, size_t length) {
+  const size_t page = PageSize();
+  if (length < page || length % page != 0 || reinterpret_cast<uintptr_t>(address) % page != 0) return false;
+  // msync fails with ENOMEM on any page that is not mapped; MS_ASYNC writes nothing.
+  if (msync(const_cast<void*>(address), length, MS_ASYNC) != 0) return false;
+  // The kernel reads a write()'s bytes itself: EFAULT, and no signal, where it cannot.
+  int ends[2];
+  if (pipe(ends) != 0) return false;
+  constexpr size_t kSamples = 64;
+  const size_t pages = length / page;
+  bool inaccessible = true;
+  for (size_t sample = 0; sample <= kSamples && inaccessible; sample++) {
+    const char* at = static_cast<const char*>(address) + (pages - 1) * sample / kSamples * page;
+    ssize_t wrote;
+    do {
+      wrote = write(ends[1], at, 1);
+    } while (wrote < 0 && errno == EINTR);
+    inaccessible = wrote < 0 && errno == EFAULT;
+  }
+  close(ends[0]);
+  close(ends[1]);
+  return inaccessible;
+}
+
 Status SyncRange(void* address, size_t length, int /*fd*/) {
   // MS_SYNC waits for the write-back; MS_ASYNC would return with the pages still dirty.
   return Check(msync(address, length, MS_SYNC));

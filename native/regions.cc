@@ -2,8 +2,10 @@
 // under a mutex for the rarer adds and removes.
 #include "regions.h"
 
+#include <algorithm>
 #include <atomic>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -45,6 +47,14 @@ std::mutex lifetime_lock;
 std::vector<uint32_t> free_slots;  // under table_lock
 uint32_t slots_used = 0;           // under table_lock: slots below this were handed out
 uint32_t next_generation = 0;      // under table_lock
+// Guest regions whose guard range is published, by start address (under table_lock).
+// Their memory's engine frees the range before the finalizer that forgets them can run:
+// an address range handed out again is withdrawn from the fault guard at once.
+struct GuestGuard {
+  uintptr_t end;  // cppcheck-suppress unusedStructMember ; read through the map
+  uint32_t id;    // cppcheck-suppress unusedStructMember
+};
+std::map<uintptr_t, GuestGuard> guest_guards;
 
 // Counted here, not per environment, so that worker threads share one budget.
 std::atomic<int64_t> live_regions{0};
@@ -72,10 +82,33 @@ Status Release(Region* region) {
 
 bool Unreachable(const Region* region) { return !region->owner_alive && region->views == 0; }
 
+// Under table_lock: withdraws every guest region's guard range that overlaps
+// [begin, end), a range that was just mapped anew or belongs to a live memory, except
+// the regions `keep` lists (that memory's own); returns how many. Region objects are not
+// touched: another thread may be forgetting them.
+size_t WithdrawGuestGuards(uintptr_t begin, uintptr_t end, const std::vector<uint32_t>* keep) {
+  size_t count = 0;
+  auto at = guest_guards.lower_bound(end);
+  while (at != guest_guards.begin()) {
+    --at;
+    // Published ranges never overlap one another, so their ends are sorted too.
+    if (at->second.end <= begin) break;
+    if (keep != nullptr && std::find(keep->begin(), keep->end(), at->second.id) != keep->end()) continue;
+    Withdraw(SlotOf(at->second.id));
+    at = guest_guards.erase(at);
+    count++;
+  }
+  return count;
+}
+
 void Forget(Region* region) {
   const uint32_t slot = SlotOf(region->id);
   {
     std::lock_guard<std::mutex> hold(table_lock);
+    if (region->guest) {
+      auto at = guest_guards.find(reinterpret_cast<uintptr_t>(region->address));
+      if (at != guest_guards.end() && at->second.id == region->id) guest_guards.erase(at);
+    }
     slots[slot].store(nullptr, std::memory_order_release);
     free_slots.push_back(slot);
   }
@@ -125,9 +158,13 @@ static Region* NewRegion(void* address, size_t length, Mode mode, bool guest) {
     next_generation = (next_generation + 1) % kGenerations;
     uint32_t limit = guard_limit.load(std::memory_order_relaxed);
     if (slot >= limit) guard_limit.store(slot + 1, std::memory_order_release);
+    // The range was just mapped: a guest region still published there is stale.
+    const auto begin = reinterpret_cast<uintptr_t>(address);
+    WithdrawGuestGuards(begin, begin + length, nullptr);
+    lost_from[slot] = std::numeric_limits<double>::infinity();
+    Publish(slot, address, length);
+    if (guest) guest_guards[begin] = GuestGuard{begin + length, (generation << kSlotBits) | slot};
   }
-  lost_from[slot] = std::numeric_limits<double>::infinity();
-  Publish(slot, address, length);
   auto* region =
       new Region{(generation << kSlotBits) | slot, address, length, mode, true, false, false, true, 0, 0, 0, guest};
   live_regions++;
@@ -151,6 +188,17 @@ Status ReleaseGuestRegion(Region* region, bool memory_gone) {
   }
   Forget(region);
   return status;
+}
+
+size_t WithdrawStaleGuestGuards(const void* address, size_t length, const std::vector<uint32_t>* keep) {
+  std::lock_guard<std::mutex> hold(table_lock);
+  const auto begin = reinterpret_cast<uintptr_t>(address);
+  return WithdrawGuestGuards(begin, begin + length, keep);
+}
+
+int64_t GuestGuardsPublished() {
+  std::lock_guard<std::mutex> hold(table_lock);
+  return static_cast<int64_t>(guest_guards.size());
 }
 
 Region* FindRegion(uint32_t id) {

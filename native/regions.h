@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "platform.h"
 
@@ -77,6 +78,13 @@ Region* AddGuestRegion(void* address, size_t length, Mode mode);
 // Forgets a guest region. Unless `memory_gone` (the engine freed the guest's memory, and
 // the address range may belong to someone else now), first puts zero pages over it.
 Status ReleaseGuestRegion(Region* region, bool memory_gone);
+// A live guest memory holds [address, address + length): a guest region whose guard range
+// lies there, unless `keep` (that memory's own regions, or null) lists it, belongs to a
+// memory the engine has freed, whose finalizer has not run yet. Withdraws those guard
+// ranges from the fault guard; returns how many.
+size_t WithdrawStaleGuestGuards(const void* address, size_t length, const std::vector<uint32_t>* keep);
+// Guest regions whose guard range the fault guard still looks at.
+int64_t GuestGuardsPublished();
 // The region with this id, or null if there is none (also for an id whose region is gone).
 Region* FindRegion(uint32_t id);
 

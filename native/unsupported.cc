@@ -20,6 +20,7 @@ Status MapFile(int, uint64_t, size_t, Mode, void**) { return kNotSupported; }
 Status UnmapFile(void*, size_t) { return kNotSupported; }
 Status MapFileAt(void*, int, uint64_t, size_t, bool) { return kNotSupported; }
 Status ZeroRange(void*, size_t) { return kNotSupported; }
+bool IsInaccessibleReservation(const void*, size_t) { return false; }
 Status SyncRange(void*, size_t, int) { return kNotSupported; }
 Status AdviseRange(void*, size_t, Action) { return kNotSupported; }
 Status CountResidentPages(void*, size_t, uint64_t*) { return kNotSupported; }

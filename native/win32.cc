@@ -163,6 +163,8 @@ Status MapFileAt(void* /*address*/, int /*fd*/, uint64_t /*offset*/, size_t /*le
 
 Status ZeroRange(void* /*address*/, size_t /*length*/) { return UV_ENOSYS; }
 
+bool IsInaccessibleReservation(const void* /*address*/, size_t /*length*/) { return false; }
+
 Status SyncRange(void* address, size_t length, int fd) {
   // SAFETY: the range lies inside a live rw view (the core skips ro and cow, which have
   // nothing to write), and fd is the file that view maps, open for writing.

@@ -1,5 +1,5 @@
 // Running guests: runGuest() and `mmap-wasi run` under node:wasi and @wasmer/wasi, with
-// the example guests in AssemblyScript, C and Rust.
+// the example guests in AssemblyScript, C and Rust, and the SDKs' guest mappings.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -26,8 +26,9 @@ function fnv1a64(bytes: Uint8Array): string {
   return hi.toString(16).padStart(8, "0") + lo.toString(16).padStart(8, "0");
 }
 
-function runCli(args: string[]) {
-  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000 });
+/** `mmap-wasi run ...` in a child process; `env` adds to this process's environment. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const result = spawnSync(process.execPath, [cli, ...args], { encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } });
   return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -81,6 +82,71 @@ describe("running guests", function () {
     });
   }
 
+  // In place where the platform allows it, and with copies forced, which write back at
+  // sync and unmap instead.
+  const mappingModes = [["default", {}], ["copies forced", { MMAP_WASI_GUEST_MAPPINGS: "copy" }]] as const;
+  const inPlace = ["linux", "darwin", "freebsd"].includes(process.platform) && ["x64", "arm64"].includes(process.arch);
+
+  for (const language of ["assemblyscript", "rust"]) {
+    describe(`the ${language} SDK's guest mappings`, () => {
+      for (const runtime of ["node", "wasmer"]) {
+        it(`mapchecksum under ${runtime}: FNV-1a of the file through 1 MiB windows mapped in the guest, as computed here`, function () {
+          const wasm = example(this, language, "mapchecksum");
+          const result = runCli(["run", "--runtime", runtime, "--dir", `${data}::/data`, wasm, "--", "/data/input.bin"]);
+          assert.equal(result.stderr, "");
+          assert.equal(result.stdout, `checksum ${fnv1a64(input)} bytes ${input.length}\n`);
+          assert.equal(result.code, 0);
+        });
+      }
+
+      for (const [mode, env] of mappingModes) {
+        it(`mapupper (${mode}): stores through writable windows reach the file, and only ASCII letters change`, function () {
+          const wasm = example(this, language, "mapupper");
+          const name = `upper-${language}-${mode.replace(" ", "-")}.bin`;
+          fs.writeFileSync(path.join(out, name), input);
+          const result = runCli(["run", "--dir-rw", `${out}::/out`, wasm, "--", `/out/${name}`], env);
+          assert.equal(result.stderr, "");
+          const expected = Buffer.from(input.map((byte) => (byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte)));
+          const changed = input.reduce((count, byte) => count + (byte >= 0x61 && byte <= 0x7a ? 1 : 0), 0);
+          assert.ok(changed > 0);
+          assert.equal(result.stdout, `changed ${changed} bytes\n`);
+          assert.equal(result.code, 0);
+          assert.ok(fs.readFileSync(path.join(out, name)).equals(expected));
+        });
+      }
+    });
+  }
+
+  describe("the AssemblyScript SDK's GuestMapping (tests/guests/views.ts)", () => {
+    for (const [mode, env] of mappingModes) {
+      it(`${mode}: typed views read the file, empty after unmap; read-only stores stay out of the file, writable ones reach it`, () => {
+        const views = temp.file(`views-${mode.replace(" ", "-")}`);
+        const viewsOut = path.join(views, "out");
+        fs.mkdirSync(viewsOut, { recursive: true });
+        const nums = Buffer.alloc(16);
+        nums.writeUInt32LE(1, 0);
+        nums.writeUInt32LE(2, 4);
+        nums.writeFloatLE(1.5, 8);
+        nums.writeFloatLE(-10, 12);
+        fs.writeFileSync(path.join(views, "nums.bin"), nums);
+        fs.writeFileSync(path.join(viewsOut, "ro.bin"), "read-only bytes.");
+        fs.writeFileSync(path.join(viewsOut, "rw.bin"), Buffer.alloc(16, 0x2e));
+        const result = runCli(["run", "--dir", `${views}::/data`, "--dir-rw", `${viewsOut}::/out`, built("guests", "views.wasm")], env);
+        assert.equal(result.stderr, "");
+        assert.equal(result.code, 0);
+        const sum = nums.reduce((total, byte) => total + byte, 0);
+        assert.equal(result.stdout, [
+          `kind ${inPlace && mode === "default" ? 1 : 0}`, "u32 2 1 2", "f32 2 3 -10",
+          `unaligned ${nums.readUInt32LE(1)}`, "f64 1", "range 68 68", `gc 2 ${sum}`, "outlives 0 1",
+          "advise 0 28", "unmapped 0 0 0 0", "after 28 28 28", "ro 82 0 0", "rw true 0 0 0",
+          "refused 2 8", "fromFd 31 8", "",
+        ].join("\n"));
+        assert.equal(fs.readFileSync(path.join(viewsOut, "ro.bin"), "utf8"), "read-only bytes.");
+        assert.equal(fs.readFileSync(path.join(viewsOut, "rw.bin"), "utf8"), "...VIEWED.......");
+      });
+    }
+  });
+
   for (const runtime of ["node", "wasmer"] as const) {
     it(`guest mappings under ${runtime}: the guest's loads sum the file, its stores reach another`, async () => {
       fs.writeFileSync(path.join(out, "touched.bin"), Buffer.alloc(100, 0x2e));
@@ -97,7 +163,6 @@ describe("running guests", function () {
       }
       let sum = 0;
       for (const byte of input) sum = (sum + byte) >>> 0;
-      const inPlace = ["linux", "darwin", "freebsd"].includes(process.platform) && ["x64", "arm64"].includes(process.arch);
       assert.equal(fs.readFileSync(stdout, "utf8"), `kind ${inPlace ? 1 : 0} sum ${sum}\n`);
       assert.equal(fs.readFileSync(path.join(out, "touched.bin")).subarray(0, 12).toString(), ".....MAPPED.");
     });

@@ -10,7 +10,7 @@ import {
   type FileModel, type MappingModel, type Mode, type Outcome, PAGE, adviceOutcome, dropPages, operand, owesReport,
   rangeOutcome, resized, sizeOutcome, touch,
 } from "./model/api-model.js";
-import { modelTests, regressions } from "./model/suite.js";
+import { modelTests, regressions, type Regression } from "./model/suite.js";
 import { suiteTempDir } from "./helpers.js";
 
 interface Real {
@@ -308,8 +308,8 @@ const commands = [
   fc.tuple(fileArb, fc.nat({ max: 3 })).map(([file, pages]) => new Truncate(file, pages)),
 ];
 
-function property(dir: string, replayPath?: string) {
-  return fc.property(fc.commands(commands, { maxCommands: 2000, size: "max", replayPath }), (cmds) => {
+function property(dir: string, regression?: Regression) {
+  return fc.property(fc.commands(commands, { maxCommands: 2000, size: "max", replayPath: regression?.replayPath }), (cmds) => {
     const run = fs.mkdtempSync(path.join(dir, "run-"));
     const real: Real = { dir: run, files: new Map(), handles: [] };
     try {

@@ -3,13 +3,15 @@
 // pointers past memory, offsets that overflow u64, unknown advice), against a plain
 // model: a byte array per file and per handle. Every errno and every byte must match.
 // Version 2's guest mappings join in: map, unmap, sync, madvise, and the guest's own
-// stores through them, whose shared pages must always show the file model.
+// stores through them, twice: in place, where shared pages must always show the file
+// model, and with copies forced, where the file must hold what the guest memory held at
+// each write-back (sync, unmap, flush of the handle) and nothing else.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
 import { suiteTempDir } from "./helpers.js";
-import { modelTests, regressions } from "./model/suite.js";
+import { modelTests, regressions, type Regression } from "./model/suite.js";
 import { DATA, E, startProbe, type Probe } from "./probe.js";
 
 const U64 = 2n ** 64n;
@@ -30,14 +32,16 @@ interface Real {
   foreign: number[];
   /** Guest mappings made so far (version 2), live or released. */
   maps: GuestMap[];
+  /** map_kind: the file's pages in place, or copies. */
+  inPlace: boolean;
   close(): void;
 }
 type Command = fc.Command<Record<string, never>, Real>;
 let calls = 0;
 
 /** A probe guest with 31 pages of memory: the 2 MiB pointers of ptrArb lie beyond it. */
-function instance(dir: string): Probe {
-  return startProbe({ grants: [{ guest: "/g", host: dir, access: "rw" }] }, 31);
+function instance(dir: string, guestMappings: "auto" | "copy"): Probe {
+  return startProbe({ grants: [{ guest: "/g", host: dir, access: "rw" }], guestMappings }, 31);
 }
 
 const call = (g: Exports, name: string, ...args: unknown[]) => {
@@ -205,6 +209,11 @@ class Flush implements Command {
     const { value, model } = resolve(r, this.handle);
     const expected = !model ? E.badf : this.len === 0n ? E.success : !inRange(this.offset, this.len, model.bytes.length) ? E.range : E.success;
     assert.equal(call(r.g, "flush", value, this.offset, this.len), expected, this.toString());
+    if (expected !== E.success || this.len === 0n || model!.mode !== 1) return;
+    // The handle's shared mappings are written back too, in the core's entry order.
+    const own = r.maps.filter((m) => m.live && shared(m) && m.handle === model).sort((a, b) => a.entry - b.entry);
+    for (const m of own) writeBack(r, m, m.addr, m.addr + m.len);
+    assert.deepEqual(fs.readFileSync(path.join(r.dir, model!.file)), Buffer.from(r.files.get(model!.file)!.bytes), `${this}: the file`);
   }
   toString = () => `flush(${JSON.stringify(this.handle)}, ${this.offset}, ${this.len})`;
 }
@@ -250,22 +259,27 @@ class Info implements Command {
 }
 
 // ---------------------------------------------------------------------------------------
-// Version 2: guest mappings. Modelled in place (map_kind 1), where a store through a
-// writable mapping of an rw handle is the file's at once; where the host copies, these
-// commands do nothing. A mapping shows its file, so the file model is what its shared
-// pages must hold; private mappings (prot 1, or cow) are checked when made.
+// Version 2: guest mappings. In place (map_kind 1), a store through a writable mapping of
+// an rw handle is the file's at once: the file model is what its shared pages must hold.
+// With copies (map_kind 0), a mapping is the file's bytes when made; the guest memory of
+// a shared one reaches the file at sync, unmap and flush of its handle, exactly the bytes
+// `[addr, addr + len)` asked for. Private mappings (prot 1, or cow) are checked when made.
 
 interface GuestMap {
   addr: number; len: number; offset: number; file: string; prot: number; mode: number;
   spanStart: number; spanEnd: number; live: boolean;
+  /** The guest core's entry: the lowest free one when made. */
+  entry: number;
+  handle: Handle;
 }
 
 const show = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
 const shared = (m: GuestMap) => m.prot === 3 && m.mode === 1;
 const mapsOf = (r: Real, file: string) => r.maps.filter((m) => m.live && m.file === file);
 
-/** After the host wrote guest memory `[ptr, ptr + len)`: what landed on shared pages is the file's now. */
+/** After the host wrote guest memory `[ptr, ptr + len)`: what landed on shared pages in place is the file's now. */
 function wroteGuestMemory(r: Real, ptr: number, len: number): void {
+  if (!r.inPlace) return;
   for (const m of r.maps) {
     if (!m.live || !shared(m)) continue;
     const from = Math.max(ptr, m.spanStart);
@@ -279,6 +293,15 @@ function wroteGuestMemory(r: Real, ptr: number, len: number): void {
       if (position < file.length) file[position] = bytes[at]!;
     }
   }
+}
+
+/** Copies: guest memory `[from, to)` of shared mapping `m` written back to its file. */
+function writeBack(r: Real, m: GuestMap, from: number, to: number): void {
+  if (r.inPlace || !shared(m)) return;
+  const file = r.files.get(m.file)!.bytes;
+  const bytes = new Uint8Array(r.g.memory.buffer);
+  const fileStart = m.offset - (m.addr - m.spanStart);
+  for (let at = from; at < to; at++) file[fileStart + (at - m.spanStart)] = bytes[at]!;
 }
 
 /** The live mapping that holds `[addr, addr + len)` (with len 0, its end too), as the core decides. */
@@ -306,13 +329,10 @@ function pick(r: Real, choice: MapChoice): [number, bigint, GuestMap | undefined
   return [u32(DATA + choice.delta), choice.len < 0n ? 1n : choice.len, undefined];
 }
 
-const inPlace = (r: Real) => (r.g.map_kind as () => number)() === 1;
-
 class MapCommand implements Command {
   constructor(readonly handle: HandleChoice, readonly offset: bigint, readonly len: bigint, readonly prot: number, readonly out: number) {}
   check = () => true;
   run(_m: unknown, r: Real): void {
-    if (!inPlace(r)) return;
     const { value, model } = resolve(r, this.handle);
     const out = u32(this.out);
     if (inMemory(r, out, 4)) new DataView(r.g.memory.buffer).setUint32(out, 0xdeadbeef, true);
@@ -329,9 +349,12 @@ class MapCommand implements Command {
     const offset = Number(this.offset);
     const len = Number(this.len);
     assert.equal(addr % PAGE, offset % PAGE, `${this}: congruent`);
+    const live = new Set(r.maps.filter((other) => other.live).map((other) => other.entry));
+    let entry = 0;
+    while (live.has(entry)) entry++;
     const m: GuestMap = {
       addr, len, offset, file: model!.file, prot: this.prot, mode: model!.mode,
-      spanStart: addr - (addr % PAGE), spanEnd: Math.ceil((addr + len) / PAGE) * PAGE, live: true,
+      spanStart: addr - (addr % PAGE), spanEnd: Math.ceil((addr + len) / PAGE) * PAGE, live: true, entry, handle: model!,
     };
     for (const other of r.maps) {
       if (other.live) assert.ok(m.spanEnd <= other.spanStart || other.spanEnd <= m.spanStart, `${this}: overlaps ${JSON.stringify(other)}`);
@@ -348,12 +371,16 @@ class UnmapCommand implements Command {
   constructor(readonly choice: MapChoice) {}
   check = () => true;
   run(_m: unknown, r: Real): void {
-    if (!inPlace(r)) return;
     const [addr, len] = pick(r, this.choice);
     const exact = r.maps.find((m) => m.live && m.addr === addr && BigInt(m.len) === len);
+    // What a copy writes back is the guest memory before unmap zeroes it.
+    if (exact) writeBack(r, exact, exact.addr, exact.addr + exact.len);
     assert.equal(call(r.g, "unmap", addr, len), exact ? E.success : E.inval, `unmap(${addr}, ${len})`);
     if (!exact) return;
     exact.live = false;
+    if (shared(exact)) {
+      assert.deepEqual(fs.readFileSync(path.join(r.dir, exact.file)), Buffer.from(r.files.get(exact.file)!.bytes), `unmap(${addr}, ${len}): the file`);
+    }
     const bytes = new Uint8Array(r.g.memory.buffer, exact.spanStart, exact.spanEnd - exact.spanStart);
     assert.ok(bytes.every((byte) => byte === 0), `unmap(${addr}, ${len}): the span reads zeros`);
   }
@@ -364,11 +391,11 @@ class SyncCommand implements Command {
   constructor(readonly choice: MapChoice) {}
   check = () => true;
   run(_m: unknown, r: Real): void {
-    if (!inPlace(r)) return;
     const [addr, len] = pick(r, this.choice);
     const m = containing(r, addr, len);
     assert.equal(call(r.g, "sync", addr, len), m ? E.success : E.inval, `sync(${addr}, ${len})`);
     if (m && shared(m)) {
+      writeBack(r, m, addr, addr + Number(len));
       assert.deepEqual(fs.readFileSync(path.join(r.dir, m.file)), Buffer.from(r.files.get(m.file)!.bytes), `sync(${addr}, ${len}): the file`);
     }
   }
@@ -379,7 +406,6 @@ class MadviseCommand implements Command {
   constructor(readonly choice: MapChoice, readonly advice: number) {}
   check = () => true;
   run(_m: unknown, r: Real): void {
-    if (!inPlace(r)) return;
     const [addr, len] = pick(r, this.choice);
     const m = containing(r, addr, len);
     const expected = !m || this.advice < 0 || this.advice > 5 ? E.inval : len === 0n ? E.success
@@ -394,7 +420,6 @@ class StoreCommand implements Command {
   constructor(readonly choice: MapChoice, readonly fill: number) {}
   check = () => true;
   run(_m: unknown, r: Real): void {
-    if (!inPlace(r)) return;
     const live = r.maps.filter((m) => m.live);
     if (live.length === 0) return;
     const m = live[this.choice.i % live.length]!;
@@ -406,8 +431,9 @@ class StoreCommand implements Command {
     const at = m.spanStart + (Math.abs(this.choice.delta) % (end - m.spanStart));
     calls++;
     (r.g.store_u8 as (addr: number, value: number) => void)(at, this.fill);
-    if (shared(m)) file[fileStart + (at - m.spanStart)] = this.fill;
+    if (r.inPlace && shared(m)) file[fileStart + (at - m.spanStart)] = this.fill;
     assert.equal((r.g.load_u8 as (addr: number) => number)(at), this.fill, `${this}: the store is seen`);
+    if (!r.inPlace) return; // a copy shows what the guest stored, checked at write-back
     for (const other of live) {
       if (!shared(other)) continue;
       const otherFile = r.files.get(other.file)!.bytes;
@@ -446,13 +472,19 @@ const commands = [
   fc.tuple(handleArb, u64Arb, u64Arb, ptrArb).map(([h, o, l, p]) => new Info(h, o, l, p)),
 ];
 
-function property(dir: string, replayPath?: string) {
-  // The regressions were recorded with version 1's commands only: they replay with those.
-  const all = replayPath ? commands : [...commands, ...mappingCommands];
-  return fc.property(fc.commands(all, { maxCommands: 2000, size: "max", replayPath }), (cmds) => {
+/**
+ * Random runs with guest mappings made `how`; a regression replays with its own way and
+ * its own commands (the first ones were recorded with version 1's commands only).
+ */
+function property(how: "auto" | "copy", dir: string, regression?: Regression) {
+  const guestMappings = regression ? regression.guestMappings ?? "auto" : how;
+  const all = regression && regression.version !== 2 ? commands : [...commands, ...mappingCommands];
+  return fc.property(fc.commands(all, { maxCommands: 2000, size: "max", replayPath: regression?.replayPath }), (cmds) => {
     const run = fs.mkdtempSync(path.join(dir, "run-"));
-    const own = instance(run);
-    const other = instance(run);
+    const own = instance(run, guestMappings);
+    const other = instance(run, guestMappings);
+    const kind = (own.g.map_kind as () => number)();
+    if (guestMappings === "copy") assert.equal(kind, 0, "copies forced");
     // Handles the other instance holds: valid there, foreign here.
     const foreign: number[] = [];
     fs.writeFileSync(path.join(run, "x"), "x");
@@ -462,7 +494,7 @@ function property(dir: string, replayPath?: string) {
       foreign.push(handle);
     }
     const real: Real = {
-      dir: run, probe: own, g: own.g as unknown as Exports, other: other.g as unknown as Exports, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign, maps: [],
+      dir: run, probe: own, g: own.g as unknown as Exports, other: other.g as unknown as Exports, size: own.g.memory.buffer.byteLength, files: new Map(), handles: [], foreign, maps: [], inPlace: kind === 1,
       close: () => { own.mmap.close(); other.mmap.close(); },
     };
     try {
@@ -477,8 +509,14 @@ function property(dir: string, replayPath?: string) {
 describe("model: the guest ABI against a byte-array model", function () {
   this.timeout(600_000);
   const temp = suiteTempDir("guest-model", "all");
+  // The budget of 100,000 calls is split between the two kinds of guest mappings.
+  const counted = { calls: () => calls, resetCalls: () => { calls = 0; }, runsPerAssert: 10, budget: 50_000 };
   modelTests(() => temp.dir, {
-    regressions: regressions.guest, property, what: "guest calls", calls: () => calls, resetCalls: () => { calls = 0; },
-    runsPerAssert: 10,
+    regressions: regressions.guest, property: (dir, regression) => property("auto", dir, regression),
+    what: "guest calls, guest mappings in place where possible", ...counted,
+  });
+  modelTests(() => temp.dir, {
+    regressions: [], property: (dir, regression) => property("copy", dir, regression),
+    what: "guest calls, guest mappings copied", ...counted,
   });
 });

@@ -122,22 +122,23 @@ function setFree(index: u32, start: u64, len: u64): void {
 }
 
 /**
- * Takes `len` bytes from the first free range that has them: their start, or
+ * Takes `len` bytes from the first free range with room for them at a start congruent to
+ * `want` modulo `align` (a power of two; 1 takes any start): that start, or
  * u64.MAX_VALUE if no range has room. Free ranges start on page boundaries and hold whole
- * pages, and `len` is whole pages, so what is taken is page-aligned.
+ * pages, and `len` and `want` are whole pages, so what is taken is page-aligned. What the
+ * range had before and after the taken bytes stays free.
  */
-export function takeFree(len: u64): u64 {
+export function takeFree(len: u64, align: u64, want: u64): u64 {
   for (let index: u32 = 0; index < freeCount; index++) {
     const have = freeLen(index);
-    if (have < len) continue;
     const start = freeStart(index);
-    if (have == len) {
-      memory.copy(freeRanges + <usize>index * 16, freeRanges + <usize>(index + 1) * 16, <usize>(freeCount - index - 1) * 16);
-      freeCount--;
-    } else {
-      setFree(index, start + len, have - len);
-    }
-    return start;
+    const skip = (want - start) & (align - 1);
+    if (have < len || have - len < skip) continue;
+    memory.copy(freeRanges + <usize>index * 16, freeRanges + <usize>(index + 1) * 16, <usize>(freeCount - index - 1) * 16);
+    freeCount--;
+    giveFree(start, skip);
+    giveFree(start + skip + len, have - skip - len);
+    return start + skip;
   }
   return u64.MAX_VALUE;
 }

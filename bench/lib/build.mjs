@@ -33,7 +33,7 @@ export function memcpyCeiling() {
   });
 }
 
-const GUEST_FLAGS = ["--target=wasm32-wasi", "-O2", "-Wall", "-Wextra", "-Wl,--strip-debug", "-Isdk/c"];
+const GUEST_FLAGS = ["--target=wasm32-wasi", "-O2", "-mbulk-memory", "-Wall", "-Wextra", "-Wl,--strip-debug", "-Isdk/c"];
 
 /** build/bench/bench_guest.wasm: the C guest for the guest cases. */
 export function benchGuest() {

@@ -1,6 +1,7 @@
 /*
  * What the bench's C programs share, native and wasm32-wasi alike: a monotonic clock,
- * and the offsets file that bench/lib/common.mjs writes (little-endian u64s).
+ * the offsets file that bench/lib/common.mjs writes (little-endian u64s), and the
+ * checksum loop, so that native and guest checksums run the same C code.
  * Included by bench/native/memcpy_ceiling.c, bench/native/reference.c and
  * bench/guest/bench_guest.c.
  */
@@ -30,6 +31,19 @@ static inline uint64_t *load_offsets(const char *path, size_t *count) {
   fclose(f);
   *count = (size_t)bytes / sizeof(uint64_t);
   return offsets;
+}
+
+/*
+ * The 32-bit sum of `count` 32-bit words, added to `sum`. Scalar on purpose: the asm
+ * keeps the compiler from vectorizing it natively, as wasm32 without -msimd128 cannot
+ * (and as the JavaScript loop of checksum-1g-node does not).
+ */
+static __attribute__((noinline, unused)) uint32_t word_sum(const uint32_t *words, size_t count, uint32_t sum) {
+  for (size_t i = 0; i < count; i++) {
+    sum += words[i];
+    __asm__("" : "+r"(sum));
+  }
+  return sum;
 }
 
 #endif

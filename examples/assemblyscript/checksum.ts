@@ -3,30 +3,14 @@
 // Built with @assemblyscript/wasi-shim, which provides `process` and runs this file's
 // top level as the WASI `_start`.
 
-import { Advice, Errno, MappedFile, Mode, errnoName, lastErrno } from "../../sdk/assemblyscript";
+import { Advice, Errno, MappedFile, Mode, lastErrno } from "../../sdk/assemblyscript";
+import { fail, failAndClose, pathArgument } from "./_report";
 
 const CHUNK_SIZE: u64 = 1024 * 1024;
 
-function fail(functionName: string, error: i32): void {
-  process.stderr.write(`error: ${functionName} failed: errno ${error} (${errnoName(error)})\n`);
-  process.exit(1);
-}
-
-// Closes after an error, best effort: the first error is the one reported.
-function failAndClose(file: MappedFile, functionName: string, error: i32): void {
-  file.close();
-  fail(functionName, error);
-}
-
 function main(): void {
-  const argv = process.argv;
-  if (argv.length != 2) {
-    process.stderr.write("usage: checksum PATH\n");
-    process.exit(2);
-    return;
-  }
-
-  const file = MappedFile.open(argv[1], Mode.Ro);
+  const path = pathArgument("checksum");
+  const file = MappedFile.open(path, Mode.Ro);
   if (file == null) return fail("open", lastErrno());
 
   const length = file.len();

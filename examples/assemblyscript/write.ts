@@ -4,32 +4,16 @@
 // Built with @assemblyscript/wasi-shim, which provides `process` and runs this file's
 // top level as the WASI `_start`.
 
-import { Errno, MappedFile, errnoName, lastErrno } from "../../sdk/assemblyscript";
-
-function fail(functionName: string, error: i32): void {
-  process.stderr.write(`error: ${functionName} failed: errno ${error} (${errnoName(error)})\n`);
-  process.exit(1);
-}
-
-// Closes after an error, best effort: the first error is the one reported.
-function failAndClose(file: MappedFile, functionName: string, error: i32): void {
-  file.close();
-  fail(functionName, error);
-}
+import { Errno, MappedFile, lastErrno } from "../../sdk/assemblyscript";
+import { fail, failAndClose, pathArgument } from "./_report";
 
 function utf8(text: string): Uint8Array {
   return Uint8Array.wrap(String.UTF8.encode(text));
 }
 
 function main(): void {
-  const argv = process.argv;
-  if (argv.length != 2) {
-    process.stderr.write("usage: write PATH\n");
-    process.exit(2);
-    return;
-  }
-
-  const file = MappedFile.create(argv[1], 4096);
+  const path = pathArgument("write");
+  const file = MappedFile.create(path, 4096);
   if (file == null) return fail("create", lastErrno());
 
   let error = file.write(0, utf8("hello, mapped world\n"));

@@ -4,14 +4,13 @@
 
 #[path = "../../sdk/rust/mmap_wasi.rs"]
 mod mmap_wasi;
+#[path = "shared/report.rs"]
+mod report;
 
-use mmap_wasi::{Advice, Errno, Mapping, Mode};
-use std::process;
+use mmap_wasi::{Advice, Mapping, Mode};
+use report::Failure;
 
 const CHUNK_SIZE: u64 = 1024 * 1024;
-
-/// The failed ABI function's name and its errno.
-type Failure = (&'static str, Errno);
 
 fn checksum(path: &str) -> Result<(u64, u64), Failure> {
     let file = Mapping::open(path, Mode::Ro).map_err(|e| ("open", e))?;
@@ -37,26 +36,7 @@ fn checksum(path: &str) -> Result<(u64, u64), Failure> {
     Ok((hash, length))
 }
 
-// process::exit, not ExitCode: on wasm32-wasi, Rust 1.63's ExitCode turns every
-// failure into 1, and usage errors exit with 2.
 fn main() {
-    let args: Vec<_> = std::env::args_os().collect();
-    if args.len() != 2 {
-        eprintln!("usage: checksum PATH");
-        process::exit(2);
-    }
-    // The ABI takes UTF-8 paths; report any other path as the host would.
-    let result = match args[1].to_str() {
-        Some(path) => checksum(path),
-        None => Err(("open", Errno::ILSEQ)),
-    };
-    match result {
-        Ok((hash, length)) => {
-            println!("checksum {:016x} bytes {}", hash, length);
-        }
-        Err((function, errno)) => {
-            eprintln!("error: {} failed: errno {} ({})", function, errno.0, errno.name());
-            process::exit(1);
-        }
-    }
+    let (hash, length) = report::run("checksum", "open", checksum);
+    println!("checksum {:016x} bytes {}", hash, length);
 }

@@ -4,12 +4,11 @@
 
 #[path = "../../sdk/rust/mmap_wasi.rs"]
 mod mmap_wasi;
+#[path = "shared/report.rs"]
+mod report;
 
-use mmap_wasi::{Errno, Mapping};
-use std::process;
-
-/// The failed ABI function's name and its errno.
-type Failure = (&'static str, Errno);
+use mmap_wasi::Mapping;
+use report::Failure;
 
 fn write(path: &str) -> Result<u64, Failure> {
     let mut file = Mapping::create(path, 4096).map_err(|e| ("create", e))?;
@@ -23,26 +22,7 @@ fn write(path: &str) -> Result<u64, Failure> {
     Ok(length)
 }
 
-// process::exit, not ExitCode: on wasm32-wasi, Rust 1.63's ExitCode turns every
-// failure into 1, and usage errors exit with 2.
 fn main() {
-    let args: Vec<_> = std::env::args_os().collect();
-    if args.len() != 2 {
-        eprintln!("usage: write PATH");
-        process::exit(2);
-    }
-    // The ABI takes UTF-8 paths; report any other path as the host would.
-    let result = match args[1].to_str() {
-        Some(path) => write(path),
-        None => Err(("create", Errno::ILSEQ)),
-    };
-    match result {
-        Ok(length) => {
-            println!("wrote {} bytes", length);
-        }
-        Err((function, errno)) => {
-            eprintln!("error: {} failed: errno {} ({})", function, errno.0, errno.name());
-            process::exit(1);
-        }
-    }
+    let length = report::run("write", "create", write);
+    println!("wrote {} bytes", length);
 }

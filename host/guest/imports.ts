@@ -98,7 +98,7 @@ export function createMmapImports(options: MmapImportsOptions = {}): MmapImports
     attach(target) {
       state.memory.attach(target);
       core.memory_attached();
-      (core.set_map_kind as (kind: number) => void)(state.mappings.attached(forceCopy));
+      (core.set_map_kind as (kind: number, base: number) => void)(state.mappings.attached(forceCopy), state.mappings.base);
     },
     close() {
       state.mappings.releaseAll();

@@ -4,8 +4,10 @@
 //
 // - in place (map_kind 1): the addon maps the file's pages over the span of guest memory
 //   (mmap MAP_FIXED), so loads and stores are the file's. Only where the memory's base
-//   never moves as it grows: POSIX, a 64-bit host, and an engine that reserves a memory's
-//   whole 32-bit range up front (V8, JavaScriptCore), which a probe memory shows.
+//   never moves as it grows: POSIX, a 64-bit host, an engine that reserves a memory's
+//   whole 32-bit range up front (V8, JavaScriptCore), which a probe memory shows, and a
+//   memory that has that reservation: JavaScriptCore gives it to a few memories at a time
+//   (8 in Bun 1.4) and puts the others in its malloc heap, where they move as they grow.
 // - copies (map_kind 0): map reads the bytes in, and a writable mapping of an rw handle
 //   writes them back at sync, unmap and flush of its handle.
 import * as fs from "node:fs";
@@ -71,7 +73,7 @@ export function inPlacePossible(memory: WebAssembly.Memory, forceCopy: boolean):
   if (forceCopy || !POSIX.has(process.platform) || !ARCHES_64.has(process.arch)) return false;
   if (typeof SharedArrayBuffer === "function" && memory.buffer instanceof SharedArrayBuffer) return false;
   const base = native.guestBase(memory);
-  return base > 0 && base % pageSize() === 0 && engineKeepsBase();
+  return base > 0 && base % pageSize() === 0 && engineKeepsBase() && native.guestReserved(memory) === 1;
 }
 
 /** True if a page of `mapping` was lost to truncation (the fault guard put zeros there). */
@@ -133,6 +135,11 @@ export class GuestMappings {
       file.fileId ??= identity(file.fd);
       if (lostIds.has(file.fileId)) file.lost = true;
     }
+  }
+
+  /** Where the attached memory's bytes start in this process (0 when the host copies). */
+  get base(): number {
+    return this.#base;
   }
 
   /** Decides, for the memory just attached, between in place and copies; returns map_kind. */

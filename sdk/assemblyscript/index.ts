@@ -1,5 +1,6 @@
-// The `mmap_wasi` import module (guest ABI version 1) for AssemblyScript guests: the raw
-// imports in the `mmap_wasi` namespace, and `MappedFile` on top of them.
+// The `mmap_wasi` import module (guest ABI versions 1 and 2) for AssemblyScript guests: the
+// raw imports in the `mmap_wasi` namespace, `MappedFile` on top of them, and
+// `GuestMapping`, a range of a file in the guest's own memory with typed-array views of it.
 //
 // Errors never trap. Calls that produce a value (`open`, `create`, `len`, `resident`)
 // return it, or null / 0 on failure; the others return their `Errno`. Every call also
@@ -128,6 +129,23 @@ export enum Advice {
   NoReuse = 5,
 }
 
+/** What a guest mapping allows: the ABI's `prot`. */
+export enum Prot {
+  /** Loads only. Stores never reach the file (see `GuestMapping`). */
+  Read = 1,
+  /** Loads and stores. On an `Rw` handle stores reach the file; on a `Cow` handle they
+   *  stay private to the mapping. `MappedFile.map` with it on an `Ro` handle: ACCES. */
+  ReadWrite = 3,
+}
+
+/** How the host makes guest mappings: the ABI's `map_kind()`. */
+export enum MapKind {
+  /** The host copies: in at `map`, back at `sync` and `unmap` (writable mappings). */
+  Copy = 0,
+  /** The file's own pages, in the guest's memory (zero-copy). */
+  InPlace = 1,
+}
+
 /** The name the ABI gives an errno ("range", "notcapable", ...), or "unknown". */
 export function errnoName(error: i32): string {
   switch (error) {
@@ -175,6 +193,11 @@ export function pageSize(): u32 {
   return mmap_wasi.page_size();
 }
 
+/** How this host makes guest mappings; the same for the whole guest instance. */
+export function mapKind(): MapKind {
+  return mmap_wasi.map_kind() == 1 ? MapKind.InPlace : MapKind.Copy;
+}
+
 // Out-parameters land here: static, so no call allocates for them.
 const OUT: usize = memory.data(8, 8);
 
@@ -207,6 +230,15 @@ export class MappedFile {
   static create(path: string, size: u64): MappedFile | null {
     const bytes = String.UTF8.encode(path);
     const error = record(mmap_wasi.create(changetype<usize>(bytes), <u32>bytes.byteLength, size, OUT));
+    return error == Errno.SUCCESS ? new MappedFile(load<u32>(OUT)) : null;
+  }
+
+  /** A handle for the file behind WASI file descriptor `fd`, which the guest holds (from
+   *  WASI's `path_open`, or a preopen), mapped as `open` would map that file's path: the
+   *  same modes, grants and errnos. NOTSUP where the host has no view of the guest's WASI
+   *  files. The handle does not keep `fd` open. Null on failure: see `lastErrno()`. */
+  static fromFd(fd: u32, mode: Mode): MappedFile | null {
+    const error = record(mmap_wasi.open_fd(fd, mode, OUT));
     return error == Errno.SUCCESS ? new MappedFile(load<u32>(OUT)) : null;
   }
 
@@ -271,6 +303,19 @@ export class MappedFile {
     return error == Errno.SUCCESS ? load<u64>(OUT) : 0;
   }
 
+  /** Makes bytes [offset, offset + len) of the file addressable in the guest's own memory
+   *  (ABI version 2). The mapping stays valid after this handle's `close()`, until its own
+   *  `unmap()`. Null on failure: see `lastErrno()` (RANGE past the file's end, ACCES for
+   *  `ReadWrite` on an `Ro` handle, NOMEM when the memory cannot grow by enough). */
+  map(offset: u64, len: u64, prot: Prot = Prot.Read): GuestMapping | null {
+    if (this.isClosed) {
+      record(Errno.BADF);
+      return null;
+    }
+    const error = record(mmap_wasi.map(this.handleValue, offset, len, prot, OUT));
+    return error == Errno.SUCCESS ? new GuestMapping(<usize>load<u32>(OUT), len, prot == Prot.ReadWrite) : null;
+  }
+
   /** Unmaps the file and releases the handle. Later calls on this object return BADF
    *  without reaching the host, which may have handed the number out again. */
   close(): i32 {
@@ -279,5 +324,169 @@ export class MappedFile {
     // BADF: the host no longer knows the handle either, so it is closed all the same.
     if (error == Errno.SUCCESS || error == Errno.BADF) this.isClosed = true;
     return error;
+  }
+}
+
+// Every view's `buffer`: a real, empty ArrayBuffer, so that the collector, which follows
+// a view's `buffer` and nothing else, finds a managed object there. A view's bytes are
+// at its `dataStart`, which the collector never follows.
+const VIEW_ANCHOR = new ArrayBuffer(0);
+
+// @ts-ignore: decorator
+@inline function isTypedArray<T>(): bool {
+  return idof<T>() == idof<Uint8Array>() || idof<T>() == idof<Int8Array>() ||
+    idof<T>() == idof<Uint8ClampedArray>() || idof<T>() == idof<Int16Array>() ||
+    idof<T>() == idof<Uint16Array>() || idof<T>() == idof<Int32Array>() ||
+    idof<T>() == idof<Uint32Array>() || idof<T>() == idof<Int64Array>() ||
+    idof<T>() == idof<Uint64Array>() || idof<T>() == idof<Float32Array>() ||
+    idof<T>() == idof<Float64Array>();
+}
+
+/**
+ * A range of a file in the guest's own memory (ABI version 2), from `MappedFile.map`:
+ * plain loads and stores at `addr` read and write the file, with no host call per
+ * access. `bytes()` and `view<T>()` give typed arrays over it.
+ *
+ * A typed array normally owns its bytes in a managed ArrayBuffer; these point into the
+ * mapping instead (their `dataStart`), while their `buffer` is an empty placeholder, so
+ * `buffer` and `byteOffset` say nothing about the mapping. Everything else (indexing
+ * with bounds checks, `length`, `subarray`, `set`, `fill`, ...) works as usual.
+ *
+ * `unmap()` turns every view made by `bytes()` and `view<T>()` into an empty one (length
+ * 0), as `close()` detaches a Node view: the range may next hold another mapping. A
+ * `subarray()` taken from a view is a new object that `unmap()` cannot reach: take
+ * sub-ranges with `view<T>(byteOffset, length)` instead. Each view stays referenced by
+ * the mapping until `unmap()`, so make views once, not in a loop.
+ *
+ * There are no finalizers: call `unmap()` (a guest mapping also outlives its handle).
+ */
+export class GuestMapping {
+  private isUnmapped: bool = false;
+  private views: Array<ArrayBufferView> = [];
+
+  /** Made by `MappedFile.map`; from raw calls, wraps what `mmap_wasi.map` returned for
+   *  `byteCount` bytes, and takes over unmapping it. */
+  constructor(private address: usize, private byteCount: u64, private canWrite: bool) {}
+
+  /** The guest address of the first mapped byte. */
+  get addr(): usize {
+    return this.address;
+  }
+
+  /** How many bytes are mapped, as `map` was given. */
+  get length(): u64 {
+    return this.byteCount;
+  }
+
+  /** True if mapped with `Prot.ReadWrite`. */
+  get writable(): bool {
+    return this.canWrite;
+  }
+
+  /** True once `unmap()` has released the mapping. */
+  get unmapped(): bool {
+    return this.isUnmapped;
+  }
+
+  /** How the host makes guest mappings: in place or copied. */
+  get kind(): MapKind {
+    return mapKind();
+  }
+
+  /** A Uint8Array over the whole mapping; null (INVAL) past 2^31 - 1 bytes or after
+   *  `unmap()`: see `view<T>()`. */
+  bytes(): Uint8Array | null {
+    return this.view<Uint8Array>();
+  }
+
+  /**
+   * A typed array `T` (Uint8Array, Int32Array, Float64Array, ...) over `length` elements
+   * of the mapping from `byteOffset`; `length` -1 takes as many whole elements as fit.
+   * Wasm needs no alignment, so neither does `byteOffset`. Null on failure, with
+   * `lastErrno()`: RANGE if the elements are not all inside the mapping, INVAL if they
+   * are more than one typed array holds (2^31 - 1 bytes) or the mapping is unmapped.
+   *
+   * Stores into a view of a read-only mapping never reach the file: they change only
+   * the guest's private copy of the page or, in place before the guest's memory has
+   * grown again, trap.
+   */
+  view<T>(byteOffset: u64 = 0, length: i32 = -1): T | null {
+    if (!isTypedArray<T>()) ERROR("GuestMapping.view<T>: T must be a typed array such as Uint8Array or Float64Array");
+    if (this.isUnmapped) {
+      record(Errno.INVAL);
+      return null;
+    }
+    if (byteOffset > this.byteCount) {
+      record(Errno.RANGE);
+      return null;
+    }
+    const available = this.byteCount - byteOffset;
+    const wanted: u64 = length < 0
+      ? available >> alignof<valueof<T>>() << alignof<valueof<T>>()
+      : <u64>length << alignof<valueof<T>>();
+    if (wanted > available) {
+      record(Errno.RANGE);
+      return null;
+    }
+    if (wanted > <u64>i32.MAX_VALUE) {
+      record(Errno.INVAL);
+      return null;
+    }
+    // Laid out as the standard library's own subarray() lays out a view over another's bytes.
+    const view = __new(offsetof<T>(), idof<T>());
+    store<usize>(view, changetype<usize>(VIEW_ANCHOR), offsetof<T>("buffer"));
+    __link(view, changetype<usize>(VIEW_ANCHOR), false);
+    store<usize>(view, this.address + <usize>byteOffset, offsetof<T>("dataStart"));
+    store<i32>(view, <i32>wanted, offsetof<T>("byteLength"));
+    this.views.push(changetype<ArrayBufferView>(view));
+    record(Errno.SUCCESS);
+    return changetype<T>(view);
+  }
+
+  /** Makes the stores in the whole mapping durable in the file before returning.
+   *  Read-only and `Cow` mappings: success, nothing to write. */
+  sync(): i32 {
+    return this.syncRange(0, this.byteCount);
+  }
+
+  /** `sync()` of bytes [offset, offset + len) of the mapping. */
+  syncRange(offset: u64, len: u64): i32 {
+    const error = this.checkRange(offset, len);
+    if (error != Errno.SUCCESS) return record(error);
+    return record(mmap_wasi.sync(<u32>(this.address + <usize>offset), len));
+  }
+
+  /** Gives `advice` for the whole mapping; `WillNeed` brings all of it in. */
+  advise(advice: Advice): i32 {
+    return this.adviseRange(0, this.byteCount, advice);
+  }
+
+  /** `advise()` for bytes [offset, offset + len) of the mapping. */
+  adviseRange(offset: u64, len: u64, advice: Advice): i32 {
+    const error = this.checkRange(offset, len);
+    if (error != Errno.SUCCESS) return record(error);
+    return record(mmap_wasi.madvise(<u32>(this.address + <usize>offset), len, advice));
+  }
+
+  /** Releases the mapping; the range then reads as zeros, and every view from `bytes()`
+   *  and `view<T>()` becomes empty. With copies, a writable mapping is written back
+   *  first, which may fail (IO). Later calls on this object return INVAL without
+   *  reaching the host, whose next `map` may reuse the range. */
+  unmap(): i32 {
+    if (this.isUnmapped) return record(Errno.INVAL);
+    this.isUnmapped = true;
+    const views = this.views;
+    for (let i = 0; i < views.length; i++) {
+      store<i32>(changetype<usize>(views[i]), 0, offsetof<Uint8Array>("byteLength"));
+    }
+    this.views = [];
+    return record(mmap_wasi.unmap(<u32>this.address, this.byteCount));
+  }
+
+  // INVAL, as the host answers for a range outside one live mapping; checked here so
+  // that the address arithmetic cannot wrap and an unmapped range is never passed on.
+  private checkRange(offset: u64, len: u64): i32 {
+    if (this.isUnmapped || offset > this.byteCount || len > this.byteCount - offset) return Errno.INVAL;
+    return Errno.SUCCESS;
   }
 }

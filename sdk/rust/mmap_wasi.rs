@@ -1,6 +1,7 @@
 //! The `mmap_wasi` import module (guest ABI versions 1 and 2) for Rust guests built for
-//! `wasm32-wasi`: the raw imports in [`sys`], and [`Mapping`], which closes itself on
-//! drop and turns errnos into `Result<_, Errno>`.
+//! `wasm32-wasi`: the raw imports in [`sys`]; [`Mapping`], a handle that closes itself on
+//! drop and turns errnos into `Result<_, Errno>`; and [`GuestMapping`], a range of a file
+//! in the guest's own memory, read and written as a byte slice, unmapped on drop.
 //!
 //! A single file with no dependencies, so that `rustc` alone can build a guest:
 //! `#[path = "path/to/mmap_wasi.rs"] mod mmap_wasi;` (examples/rust/ names
@@ -9,6 +10,9 @@
 #![allow(dead_code)] // a guest uses only part of the SDK
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::os::wasi::io::AsRawFd;
 
 /// The raw imports, exactly as the ABI declares them. Each returns an errno (0 is
 /// success) except `page_size`; out-parameters are written only on success.
@@ -163,6 +167,24 @@ pub enum Advice {
     NoReuse = 5,
 }
 
+/// How the host makes guest mappings ([`map_kind`]).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum MapKind {
+    /// The host copies: in at `map`, back at `sync` and unmap (writable mappings).
+    Copy,
+    /// The file's own pages, in the guest's memory (zero-copy).
+    InPlace,
+}
+
+/// How this host makes guest mappings; the same for the whole guest instance.
+pub fn map_kind() -> MapKind {
+    // SAFETY: takes no arguments and touches no guest memory.
+    match unsafe { sys::map_kind() } {
+        1 => MapKind::InPlace,
+        _ => MapKind::Copy,
+    }
+}
+
 /// The host's page size in bytes. Never needed for alignment: the host aligns ranges.
 pub fn page_size() -> u32 {
     // SAFETY: takes no arguments and touches no guest memory.
@@ -191,6 +213,24 @@ impl Mapping {
         Errno::check(unsafe {
             sys::open(path.as_ptr(), buffer_len(path.len())?, mode as i32, &mut handle)
         })?;
+        Ok(Mapping { handle })
+    }
+
+    /// A handle for the file behind a WASI file descriptor the guest holds (a
+    /// `std::fs::File`, say), mapped as [`Mapping::open`] would map that file's path: the
+    /// same modes, grants and errnos. `NOTSUP` where the host has no view of the guest's
+    /// WASI files. The handle does not keep the descriptor open.
+    pub fn from_fd(file: &impl AsRawFd, mode: Mode) -> Result<Mapping, Errno> {
+        // A descriptor is never negative; if one were, the host would not hold it.
+        let fd = u32::try_from(file.as_raw_fd()).map_err(|_| Errno::BADF)?;
+        Mapping::from_raw_fd(fd, mode)
+    }
+
+    /// [`Mapping::from_fd`] for a raw descriptor number, such as a preopen's.
+    pub fn from_raw_fd(fd: u32, mode: Mode) -> Result<Mapping, Errno> {
+        let mut handle = 0u32;
+        // SAFETY: `handle` is a live u32 the host may write.
+        Errno::check(unsafe { sys::open_fd(fd, mode as i32, &mut handle) })?;
         Ok(Mapping { handle })
     }
 
@@ -259,6 +299,38 @@ impl Mapping {
         Ok(pages)
     }
 
+    /// Makes bytes `[offset, offset + len)` of the file readable as a slice in the guest's
+    /// own memory (ABI version 2). The mapping outlives this handle: it stays valid after
+    /// `close`, until it is dropped. `RANGE` past the file's end, `INVAL` if `len` is 0,
+    /// `NOMEM` when the memory cannot grow by enough or `len` exceeds `isize::MAX` (the
+    /// most a slice can hold).
+    ///
+    /// # Safety
+    ///
+    /// A slice promises that its bytes do not change while it is borrowed. So while the
+    /// returned mapping lives, nothing else may change these bytes of the file: no other
+    /// process may write or truncate it, and this guest may not write them through a
+    /// writable mapping, [`Mapping::write`], [`Mapping::resize`] or [`Mapping::create`].
+    /// Where that promise is broken the host still contains the damage: the guest may see
+    /// the new bytes, and a page lost to truncation reads as zeros while calls on the
+    /// file's handles return `IO`; nothing outside the guest's memory is touched.
+    pub unsafe fn map(&self, offset: u64, len: usize) -> Result<GuestMapping, Errno> {
+        GuestMapping::new(self.handle, offset, len)
+    }
+
+    /// As [`Mapping::map`], but writable: on a [`Mode::Rw`] handle the stores reach the
+    /// file ([`GuestMapping::sync`] makes them durable) and every other mapping of it sees
+    /// them; on a [`Mode::Cow`] handle they stay private to this mapping. `ACCES` on a
+    /// [`Mode::Ro`] handle.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Mapping::map`]; also, no other mapping of these bytes may be alive in this
+    /// guest while this one is, or a shared slice would change beneath its borrower.
+    pub unsafe fn map_mut(&self, offset: u64, len: usize) -> Result<GuestMappingMut, Errno> {
+        GuestMapping::new(self.handle, offset, len)
+    }
+
     /// Unmaps the file and releases the handle, reporting the host's errno.
     pub fn close(self) -> Result<(), Errno> {
         let handle = self.handle;
@@ -273,5 +345,175 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // SAFETY: plain value, no guest memory. An errno cannot be reported from drop.
         let _ = unsafe { sys::close(self.handle) };
+    }
+}
+
+/// What a [`GuestMapping`] allows: [`ReadOnly`] or [`ReadWrite`].
+pub trait Access: sealed::Sealed {
+    /// The ABI's `prot`.
+    const PROT: i32;
+}
+
+/// A read-only guest mapping: loads only, and its bytes never reach the file.
+#[derive(Debug)]
+pub enum ReadOnly {}
+
+/// A writable guest mapping.
+#[derive(Debug)]
+pub enum ReadWrite {}
+
+impl Access for ReadOnly {
+    const PROT: i32 = 1;
+}
+
+impl Access for ReadWrite {
+    const PROT: i32 = 3;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::ReadOnly {}
+    impl Sealed for super::ReadWrite {}
+}
+
+/// A writable guest mapping, from [`Mapping::map_mut`].
+pub type GuestMappingMut = GuestMapping<ReadWrite>;
+
+/// A range of a file in the guest's own memory (ABI version 2), from [`Mapping::map`] or
+/// [`Mapping::map_mut`]: the slice's loads and stores are the file's bytes, with no host
+/// call per access (or, where [`map_kind`] is [`MapKind::Copy`], a copy the host fills at
+/// map and writes back at [`GuestMapping::sync`] and unmap). Unmapped when dropped; the
+/// range then reads as zeros, and the host may map something else there.
+#[derive(Debug)]
+pub struct GuestMapping<A: Access = ReadOnly> {
+    addr: u32,
+    len: usize,
+    access: PhantomData<A>,
+}
+
+impl<A: Access> GuestMapping<A> {
+    fn new(handle: u32, offset: u64, len: usize) -> Result<Self, Errno> {
+        // A slice may not be longer than isize::MAX bytes.
+        if len > isize::MAX as usize {
+            return Err(Errno::NOMEM);
+        }
+        let mut addr = 0u32;
+        // SAFETY: `addr` is a live u32 the host may write; no other guest memory is touched.
+        Errno::check(unsafe { sys::map(handle, offset, len as u64, A::PROT, &mut addr) })?;
+        let mapping = GuestMapping { addr, len, access: PhantomData };
+        // The host maps only into memory it grows, never at 0, which a slice could not
+        // start at: were it so, drop unmaps it again.
+        if addr == 0 {
+            return Err(Errno::IO);
+        }
+        Ok(mapping)
+    }
+
+    /// The guest address of the first mapped byte.
+    pub fn addr(&self) -> u32 {
+        self.addr
+    }
+
+    /// How many bytes are mapped.
+    #[allow(clippy::len_without_is_empty)] // never empty: `map` refuses length 0
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The mapped bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        // SAFETY: the host made [addr, addr + len) part of the guest's memory, which never
+        // shrinks, and released it to nothing else while this mapping lives (it is unmapped
+        // only by drop or `unmap`, which take it); addr is not 0 and len at most isize::MAX
+        // (checked in `new`); every byte of wasm memory is initialized; that nothing else
+        // changes the bytes meanwhile is what the caller of `map` promised.
+        unsafe { std::slice::from_raw_parts(self.addr as usize as *const u8, self.len) }
+    }
+
+    /// Makes the stores in the whole mapping durable in the file before returning.
+    /// Read-only and copy-on-write mappings: success, nothing to write.
+    pub fn sync(&self) -> Result<(), Errno> {
+        self.sync_range(0, self.len)
+    }
+
+    /// [`GuestMapping::sync`] of bytes `[offset, offset + len)` of the mapping. `INVAL`
+    /// if they are not all inside it.
+    pub fn sync_range(&self, offset: usize, len: usize) -> Result<(), Errno> {
+        let addr = self.subrange(offset, len)?;
+        // SAFETY: plain values; the host checks the range against its live mappings.
+        Errno::check(unsafe { sys::sync(addr, len as u64) })
+    }
+
+    /// Gives `advice` for the whole mapping; [`Advice::WillNeed`] brings all of it in.
+    pub fn advise(&self, advice: Advice) -> Result<(), Errno> {
+        self.advise_range(0, self.len, advice)
+    }
+
+    /// [`GuestMapping::advise`] for bytes `[offset, offset + len)` of the mapping.
+    /// `INVAL` if they are not all inside it.
+    pub fn advise_range(&self, offset: usize, len: usize, advice: Advice) -> Result<(), Errno> {
+        let addr = self.subrange(offset, len)?;
+        // SAFETY: plain values; the host checks the range against its live mappings.
+        Errno::check(unsafe { sys::madvise(addr, len as u64, advice as i32) })
+    }
+
+    /// How the host makes guest mappings ([`map_kind`]).
+    pub fn map_kind(&self) -> MapKind {
+        map_kind()
+    }
+
+    /// Unmaps, reporting the host's errno: with copies, a writable mapping is written back
+    /// first, which may fail (`IO`). The mapping is released either way.
+    pub fn unmap(self) -> Result<(), Errno> {
+        let (addr, len) = (self.addr, self.len);
+        // Drop must not unmap again: the host may already have mapped something else there.
+        std::mem::forget(self);
+        // SAFETY: plain values; no slice of this mapping outlives `self`, consumed here.
+        Errno::check(unsafe { sys::unmap(addr, len as u64) })
+    }
+
+    // The guest address of `offset`; INVAL, as the host answers for a range outside the
+    // mapping, so that the address arithmetic cannot wrap.
+    fn subrange(&self, offset: usize, len: usize) -> Result<u32, Errno> {
+        match offset.checked_add(len) {
+            Some(end) if end <= self.len => Ok(self.addr + offset as u32),
+            _ => Err(Errno::INVAL),
+        }
+    }
+}
+
+impl GuestMapping<ReadWrite> {
+    /// The mapped bytes, writable.
+    pub fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: as in `as_slice`; the borrow of `self` is exclusive, and the caller of
+        // `map_mut` promised that no other mapping shows these bytes meanwhile.
+        unsafe { std::slice::from_raw_parts_mut(self.addr as usize as *mut u8, self.len) }
+    }
+}
+
+impl<A: Access> Deref for GuestMapping<A> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl DerefMut for GuestMapping<ReadWrite> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        self.as_mut_slice()
+    }
+}
+
+impl<A: Access> AsRef<[u8]> for GuestMapping<A> {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl<A: Access> Drop for GuestMapping<A> {
+    fn drop(&mut self) {
+        // SAFETY: plain values; every slice of this mapping borrowed `self`, so none is
+        // left. An errno cannot be reported from drop: call `unmap` to see it.
+        let _ = unsafe { sys::unmap(self.addr, self.len as u64) };
     }
 }
