@@ -200,17 +200,27 @@ export function runProgram(file, args, options = {}) {
 }
 
 /**
- * Runs a guest of build/bench in its own node process under node:wasi (runGuest), with
- * `dir` granted read-only as /data. Resolves with the guest's RESULT object, plus
- * peakRssKiB (VmHWM of that process at the end) and rssBeforeKiB (VmRSS just before the
- * guest started).
+ * Runs a guest in its own node process under node:wasi (runGuest), with `dir` granted
+ * read-only as /data. Resolves with the guest's standard output, peakRssKiB (VmHWM of that
+ * process at the end) and rssBeforeKiB (VmRSS just before the guest started).
  */
-export async function runGuestChild(wasm, args, dir) {
+export async function runGuestProcess(wasm, args, dir) {
   const child = path.join(REPO, "bench/lib/guest-child.mjs");
   const stdout = await runProgram(process.execPath, [child, wasm, dir, ...args]);
+  const lines = stdout.split("\n");
+  const rss = lines.findLast((line) => line.startsWith("RSS "));
+  if (!rss) throw new Error(`guest ${args.join(" ")} printed no RSS line: ${stdout}`);
+  return { stdout: lines.slice(0, lines.lastIndexOf(rss)).join("\n"), ...JSON.parse(rss.slice(4)) };
+}
+
+/**
+ * Runs a guest of build/bench as runGuestProcess does. Resolves with the guest's RESULT
+ * object, plus peakRssKiB and rssBeforeKiB.
+ */
+export async function runGuestChild(wasm, args, dir) {
+  const { stdout, ...rss } = await runGuestProcess(wasm, args, dir);
   const result = stdout.split("\n").find((line) => line.startsWith("RESULT "));
-  const rss = stdout.split("\n").find((line) => line.startsWith("RSS "));
-  if (!result || !rss) throw new Error(`guest ${args.join(" ")} printed no result: ${stdout}`);
-  return { ...JSON.parse(result.slice(7)), ...JSON.parse(rss.slice(4)) };
+  if (!result) throw new Error(`guest ${args.join(" ")} printed no result: ${stdout}`);
+  return { ...JSON.parse(result.slice(7)), ...rss };
 }
 
