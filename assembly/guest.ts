@@ -16,9 +16,9 @@ import {
 } from "./core/handles";
 import { GRANT_RO, containsNul, normalizePath, remainderAfter } from "./core/paths";
 import {
-  FLAG_PRIVATE_WRITABLE, FLAG_SHARED_WRITABLE, entryAddr, entryFlags, entryHandle, entryLen, entryLimit, entrySpanLen,
+  FLAG_PRIVATE_WRITABLE, FLAG_SHARED_WRITABLE, detachHandle, entryAddr, entryFlags, entryLen, entryLimit, entrySpanLen,
   entrySpanStart, findContaining, findExact, freeEntry, giveFree, initGuestMaps, isLive, occupyEntry,
-  releaseEntry, spanLength, takeFree,
+  madeThrough, releaseEntry, spanLength, takeFree,
 } from "./core/guestmaps";
 import { isValidUtf8 } from "./core/utf8";
 
@@ -332,6 +332,9 @@ export function close(handle: u32): i32 {
   if (slot < 0) return ERRNO_BADF;
   mappedBytes -= lengthOf(<u32>slot);
   release(<u32>slot);
+  // Handle numbers come round again (after 2^21 opens): flush of a later handle with this
+  // number must not write back this one's mappings.
+  detachHandle(handle);
   return errnoOfHostResult(hostCloseFile(<u32>slot));
 }
 
@@ -496,7 +499,7 @@ export function forget_mappings(): void {
 /** Makes the writable mappings of `handle` whose stores reach the file durable: 0 or a failure id. */
 function syncMappingsOf(handle: u32): i32 {
   for (let index: u32 = 0; index < entryLimit(); index++) {
-    if (!isLive(index) || (entryFlags(index) & FLAG_SHARED_WRITABLE) == 0 || entryHandle(index) != handle) continue;
+    if (!isLive(index) || (entryFlags(index) & FLAG_SHARED_WRITABLE) == 0 || !madeThrough(index, handle)) continue;
     const addr = entryAddr(index);
     const result = hostSyncGuest(index, <f64>addr, <f64>(addr + entryLen(index)));
     if (result < 0) return result;

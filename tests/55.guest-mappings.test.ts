@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { native } from "../build/lib/native.js";
+import { coreConstant, instantiateGuestCore, type GuestCore } from "../build/lib/guest/guest-core.js";
 import { describeOnLinux, libraryUrl, runModuleScript, tempDir } from "./helpers.js";
 import { DATA, E, OUT, startProbe, type Probe } from "./probe.js";
 
@@ -603,5 +604,63 @@ describe("guest ABI version 2: open_fd, through a file table given to createMmap
         }
       }
     }
+  });
+});
+
+describe("guest ABI version 2: the guest core alone, with a host that records its calls", () => {
+  it("a handle number that comes round again is another handle: its flush leaves the old one's mappings alone", () => {
+    const core = {} as GuestCore;
+    const stored: number[] = [];
+    const syncedEntries: number[] = [];
+    let memorySize = 1 << 20;
+    const host: WebAssembly.ModuleImports = {
+      memory_size: () => memorySize,
+      copy_from_guest: (_guestPtr: number, len: number, corePtr: number) => {
+        new Uint8Array(core.memory.buffer, corePtr, len).set(Buffer.from("/g/f"));
+      },
+      store_u32: (_guestPtr: number, value: number) => { stored.push(value); },
+      store_u64: () => {},
+      open_file: () => 1 << 16,
+      fd_path: () => -1,
+      map_file: () => 0,
+      close_file: () => 0,
+      copy_out: () => 0,
+      copy_in: () => 0,
+      advise: () => 0,
+      flush: () => 0,
+      resize: () => 0,
+      resident: () => 0,
+      grow_memory: (bytes: number) => {
+        memorySize += bytes;
+        return memorySize - bytes;
+      },
+      map_guest: () => 0,
+      unmap_guest: () => 0,
+      sync_guest: (entry: number) => { syncedEntries.push(entry); return 0; },
+      advise_guest: () => 0,
+    };
+    const staging = instantiateGuestCore(core, host, { maxHandles: 16, maxMappedBytes: 2 ** 40 });
+    new Uint8Array(core.memory.buffer, staging, 2).set(Buffer.from("/g"));
+    assert.ok(core.add_grant(2, coreConstant(core, "GRANT_RW")) >= 0);
+    const g = core as unknown as Record<string, (...args: Array<number | bigint>) => number>;
+    g.set_map_kind!(0, 0);
+    const openHandle = () => {
+      assert.equal(g.open!(0, 4, 1, 0), E.success);
+      return stored.pop()!;
+    };
+    const first = openHandle();
+    assert.equal(g.map!(first, 0n, 4096n, PROT_RW, 0), E.success);
+    assert.equal(g.close!(first), E.success);
+    let again = -1;
+    for (let opens = 0; opens < 4 * 2 ** 21 && again !== first; opens++) {
+      again = openHandle();
+      if (again !== first) assert.equal(g.close!(again), E.success);
+    }
+    assert.equal(again, first, "the handle number came round again");
+    assert.equal(g.flush!(again, 0n, 4096n), E.success);
+    assert.deepEqual(syncedEntries, [], "the older handle's writable mapping was not written back");
+    assert.equal(g.map!(again, 0n, 4096n, PROT_RW, 0), E.success);
+    assert.equal(g.flush!(again, 0n, 4096n), E.success);
+    assert.deepEqual(syncedEntries, [1], "the new handle's own mapping is");
   });
 });

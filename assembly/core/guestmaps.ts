@@ -19,6 +19,8 @@ const FLAG_LIVE: u8 = 1;
 export const FLAG_SHARED_WRITABLE: u8 = 2;
 /** Writable, and its stores stay private (prot 3 of a cow handle). */
 export const FLAG_PRIVATE_WRITABLE: u8 = 4;
+/** The handle it was made through is closed; a later handle may have the same number. */
+const FLAG_HANDLE_CLOSED: u8 = 8;
 
 let entries: usize = 0;
 let highWater: u32 = 0; // entries at or above this index were never used
@@ -82,7 +84,17 @@ export function entryLen(index: u32): u64 { return load<u64>(entry(index), 8); }
 export function entryFlags(index: u32): u8 { return load<u8>(entry(index), 5); }
 export function entrySpanStart(index: u32): u64 { return load<u64>(entry(index), 24); }
 export function entrySpanLen(index: u32): u64 { return load<u64>(entry(index), 32); }
-export function entryHandle(index: u32): u32 { return load<u32>(entry(index), 40); }
+/** True if live entry `index` was made through `handle` and that handle is still open. */
+export function madeThrough(index: u32, handle: u32): bool {
+  return (load<u8>(entry(index), 5) & FLAG_HANDLE_CLOSED) == 0 && load<u32>(entry(index), 40) == handle;
+}
+
+/** `handle` is being closed: its mappings live on, but no longer belong to that number. */
+export function detachHandle(handle: u32): void {
+  for (let index: u32 = 0; index < highWater; index++) {
+    if (isLive(index) && madeThrough(index, handle)) store<u8>(entry(index), load<u8>(entry(index), 5) | FLAG_HANDLE_CLOSED, 5);
+  }
+}
 
 /** The live entry that is exactly `[addr, addr + len)`, or -1. */
 export function findExact(addr: u32, len: u64): i32 {
