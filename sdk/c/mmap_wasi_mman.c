@@ -7,8 +7,8 @@
  * the descriptor; the handle is closed at once, since a guest mapping outlives it. The
  * host picks the address, so MAP_FIXED is refused. MAP_ANONYMOUS memory comes from the
  * guest's heap. This file keeps a table of live mappings to tell the two apart and to
- * answer POSIX's errnos for ranges that are not mapped. WASI guests run one thread, so
- * the table has no lock.
+ * answer POSIX's errnos for ranges that are not mapped. The table has no lock: it is for
+ * guests of one thread, as wasm32-wasi (preview 1) programs are.
  *
  * wasi-libc numbers errno as WASI does, so the host's errnos are errno values already;
  * only the ones whose POSIX meaning differs for these calls are translated.
@@ -24,8 +24,13 @@
 #include "mmap_wasi.h"
 
 typedef struct {
-  uintptr_t addr;
+  uintptr_t addr; /* what mmap() returned, and its length: what the host unmaps */
   size_t len;
+  /* [live_start, live_end): the part munmap() has not released. A prefix or suffix may
+   * go before the rest (SQLite does that to remap a grown file); the host releases the
+   * whole mapping once nothing of it is live. */
+  uintptr_t live_start;
+  uintptr_t live_end;
   int anonymous; /* from the heap: free() releases it, and there is no file to sync */
 } mapping_t;
 
@@ -41,19 +46,18 @@ static int remember(uintptr_t addr, size_t len, int anonymous) {
     mappings = grown;
     mapping_capacity = capacity;
   }
-  mappings[mapping_count++] = (mapping_t){addr, len, anonymous};
+  mappings[mapping_count++] = (mapping_t){addr, len, addr, addr + len, anonymous};
   return 1;
 }
 
 static void forget(size_t index) { mappings[index] = mappings[--mapping_count]; }
 
-/* The mapping that holds all of [addr, addr + len), or -1. */
+/* The mapping whose live part holds all of [addr, addr + len), or -1. */
 static long mapping_holding(const void *addr, size_t len) {
   uintptr_t start = (uintptr_t)addr;
   for (size_t i = 0; i < mapping_count; i++) {
     const mapping_t *m = &mappings[i];
-    if (start >= m->addr && start - m->addr <= m->len && len <= m->len - (start - m->addr))
-      return (long)i;
+    if (start >= m->live_start && start <= m->live_end && len <= m->live_end - start) return (long)i;
   }
   return -1;
 }
@@ -129,23 +133,46 @@ void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset) {
   return map_file(len, prot, type != MAP_PRIVATE, fd, offset);
 }
 
-int munmap(void *addr, size_t len) {
-  for (size_t i = 0; i < mapping_count; i++) {
-    mapping_t m = mappings[i];
-    if (m.addr != (uintptr_t)addr || m.len != len) continue;
-    if (m.anonymous) {
-      free(addr);
-    } else {
-      mmap_wasi_errno_t error = mmap_wasi_unmap(m.addr, m.len);
-      if (error) {
-        errno = error;
-        return -1;
-      }
-    }
-    forget(i);
+/* Gives mapping `index` back to the heap or the host, and forgets it. */
+static int release(size_t index) {
+  mapping_t m = mappings[index];
+  forget(index);
+  if (m.anonymous) {
+    free((void *)m.addr);
     return 0;
   }
-  /* Part of a mapping, or none: the host releases whole mappings only. */
+  mmap_wasi_errno_t error = mmap_wasi_unmap(m.addr, m.len);
+  if (error) {
+    errno = error;
+    return -1;
+  }
+  return 0;
+}
+
+int munmap(void *addr, size_t len) {
+  uintptr_t start = (uintptr_t)addr;
+  if (len == 0 || len > UINTPTR_MAX - start) {
+    errno = EINVAL;
+    return -1;
+  }
+  uintptr_t end = start + len;
+  for (size_t i = 0; i < mapping_count; i++) {
+    mapping_t *m = &mappings[i];
+    if (end <= m->addr || start >= m->addr + m->len) continue;
+    /* Pages already released, or the whole rest: as POSIX allows, both succeed. */
+    if (end <= m->live_start || start >= m->live_end) return 0;
+    if (start <= m->live_start && end >= m->live_end) return release(i);
+    if (start <= m->live_start) {
+      m->live_start = end;
+      return 0;
+    }
+    if (end >= m->live_end) {
+      m->live_end = start;
+      return 0;
+    }
+    break; /* a hole in the middle: the host releases whole mappings only */
+  }
+  /* Memory no mmap() returned, or a hole inside a mapping. */
   errno = EINVAL;
   return -1;
 }
@@ -173,7 +200,9 @@ int msync(void *addr, size_t len, int flags) {
   return 0;
 }
 
-int posix_madvise(void *addr, size_t len, int advice) {
+/* madvise and posix_madvise: the error number, or 0. `may_discard`: MADV_DONTNEED may
+ * drop a private mapping's stores (madvise on Linux does); POSIX_MADV_DONTNEED must not. */
+static int advise(void *addr, size_t len, int advice, int may_discard) {
   int32_t host_advice;
   switch (advice) {
     case POSIX_MADV_NORMAL: host_advice = MMAP_WASI_ADVICE_NORMAL; break;
@@ -187,13 +216,18 @@ int posix_madvise(void *addr, size_t len, int advice) {
   if (index < 0) return ENOMEM;
   if (mappings[index].anonymous || len == 0) return 0; /* heap memory takes no advice */
   mmap_wasi_errno_t error = mmap_wasi_madvise((uint32_t)(uintptr_t)addr, len, host_advice);
-  /* The host refuses to drop the private pages of a MAP_PRIVATE mapping (NOTSUP):
-   * madvise(2) has EINVAL for advice it will not take on a range. */
-  return error == MMAP_WASI_ERRNO_NOTSUP ? EINVAL : error;
+  /* The host will not drop the pages of a writable MAP_PRIVATE mapping (NOTSUP), which
+   * would lose its stores. posix_madvise's DONTNEED is only a hint, so nothing is done;
+   * madvise(2)'s would discard them, so it is refused, with EINVAL as for advice a range
+   * does not take. */
+  if (error == MMAP_WASI_ERRNO_NOTSUP) return may_discard ? EINVAL : 0;
+  return error;
 }
 
+int posix_madvise(void *addr, size_t len, int advice) { return advise(addr, len, advice, 0); }
+
 int madvise(void *addr, size_t len, int advice) {
-  int error = posix_madvise(addr, len, advice);
+  int error = advise(addr, len, advice, 1);
   if (error) {
     errno = error;
     return -1;

@@ -64,12 +64,15 @@ extern "C" {
 
 /* Maps `len` bytes of `fd`'s file from `offset` (any offset, aligned or not) and returns
  * their address; or, with MAP_ANONYMOUS, `len` zero bytes from the guest's heap.
- * MAP_SHARED with PROT_WRITE: stores reach the file, without msync. MAP_PRIVATE with
+ * MAP_SHARED with PROT_WRITE: stores reach the file, without msync where the mapping is
+ * the file's own pages (mmap_wasi_map_kind() 1); where the host copies (0), a mapping
+ * is a snapshot, and stores reach the file at msync and munmap. MAP_PRIVATE with
  * PROT_WRITE: stores stay private to this mapping. `addr` is only a hint and ignored.
  * On failure returns MAP_FAILED and sets errno. */
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t offset);
 
-/* Releases one whole mapping: the address and length one mmap() returned and was given. */
+/* Releases [addr, addr + len): a whole mapping, or its first or last part (a hole in the
+ * middle of one is EINVAL). The host takes the mapping back once all of it is released. */
 int munmap(void *addr, size_t len);
 
 /* MS_SYNC: the stores in [addr, addr + len) are durable in the file before it returns.
