@@ -30,8 +30,8 @@
 #define SQLITE_MAX_MMAP_SIZE 0x7fff0000
 #endif
 
-/* SQLite asks for the page size to round its mappings. wasi-libc declares getpagesize()
- * but does not define it. */
+/* SQLite asks for the page size to round its mappings. wasi-libc has no getpagesize();
+ * wasi-prelude.h declares it for sqlite3.c, and this defines it. */
 int getpagesize(void) { return PAGESIZE; }
 
 static void print_json_string(const unsigned char *text, int length) {
