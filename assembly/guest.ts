@@ -380,17 +380,18 @@ export function map_kind(): i32 {
 /**
  * Guest memory for a span of `spanLen` bytes (whole host pages) that shows the file from
  * `fileStart`: a released range, or memory the host grows. Its start, or u64.MAX_VALUE
- * when the memory cannot grow by enough. Large spans in place go where huge pages fit, if
- * the memory can grow by the padding that needs.
+ * when the memory cannot grow by enough. Large spans in place go where huge pages fit if
+ * a released range or the memory's growth has room for that, else wherever they fit.
  */
 function spanFor(spanLen: u64, fileStart: u64): u64 {
-  if (spanLen > MEMORY_LIMIT) return u64.MAX_VALUE;
-  const align: u64 = mapKind == 1 && spanLen >= HUGE_PAGE ? HUGE_PAGE : 1;
-  const want = (fileStart - baseInHugePage) & (align - 1);
-  const reused = takeFree(spanLen, align, want);
-  if (reused != u64.MAX_VALUE) return reused;
-  const grown = grownSpan(spanLen, align, want);
-  return grown != u64.MAX_VALUE || align == 1 ? grown : grownSpan(spanLen, 1, 0);
+  if (mapKind == 1 && spanLen >= HUGE_PAGE) {
+    const want = (fileStart - baseInHugePage) & (HUGE_PAGE - 1);
+    let start = takeFree(spanLen, HUGE_PAGE, want);
+    if (start == u64.MAX_VALUE) start = grownSpan(spanLen, HUGE_PAGE, want);
+    if (start != u64.MAX_VALUE) return start;
+  }
+  const reused = takeFree(spanLen, 1, 0);
+  return reused != u64.MAX_VALUE ? reused : grownSpan(spanLen, 1, 0);
 }
 
 /** Grows the memory for a span at a start congruent to `want` modulo `align`; the rest of what grew serves later mappings. */

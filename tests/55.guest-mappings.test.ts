@@ -607,60 +607,90 @@ describe("guest ABI version 2: open_fd, through a file table given to createMmap
   });
 });
 
+/**
+ * The guest core (build/guest.wasm) alone, with a host that only records: every open is
+ * of a 64 KiB file at /g/f, every map succeeds, and the memory grows while `growable`.
+ */
+function recordingCore(mapKind: number) {
+  const core = {} as GuestCore;
+  const recorded = { stored: [] as number[], synced: [] as number[], growable: true };
+  let memorySize = 1 << 20;
+  const host: WebAssembly.ModuleImports = {
+    memory_size: () => memorySize,
+    copy_from_guest: (_guestPtr: number, len: number, corePtr: number) => {
+      new Uint8Array(core.memory.buffer, corePtr, len).set(Buffer.from("/g/f"));
+    },
+    store_u32: (_guestPtr: number, value: number) => { recorded.stored.push(value); },
+    store_u64: () => {},
+    open_file: () => 16 << 20,
+    fd_path: () => -1,
+    map_file: () => 0,
+    close_file: () => 0,
+    copy_out: () => 0,
+    copy_in: () => 0,
+    advise: () => 0,
+    flush: () => 0,
+    resize: () => 0,
+    resident: () => 0,
+    grow_memory: (bytes: number) => {
+      if (!recorded.growable) return -1;
+      memorySize += bytes;
+      return memorySize - bytes;
+    },
+    map_guest: () => 0,
+    unmap_guest: () => 0,
+    sync_guest: (entry: number) => { recorded.synced.push(entry); return 0; },
+    advise_guest: () => 0,
+  };
+  const staging = instantiateGuestCore(core, host, { maxHandles: 16, maxMappedBytes: 2 ** 40 });
+  new Uint8Array(core.memory.buffer, staging, 2).set(Buffer.from("/g"));
+  assert.ok(core.add_grant(2, coreConstant(core, "GRANT_RW")) >= 0);
+  const g = core as unknown as Record<string, (...args: Array<number | bigint>) => number>;
+  g.set_map_kind!(mapKind, 0); // in place: guest memory's byte 0 at a 2 MiB boundary
+  const open = () => {
+    assert.equal(g.open!(0, 4, 1, 0), E.success);
+    return recorded.stored.pop()!;
+  };
+  const map = (handle: number, offset: number, len: number) => {
+    assert.equal(g.map!(handle, BigInt(offset), BigInt(len), PROT_RW, 0), E.success, `map ${offset}+${len}`);
+    return recorded.stored.pop()!;
+  };
+  return { g, recorded, open, map };
+}
+
 describe("guest ABI version 2: the guest core alone, with a host that records its calls", () => {
   it("a handle number that comes round again is another handle: its flush leaves the old one's mappings alone", () => {
-    const core = {} as GuestCore;
-    const stored: number[] = [];
-    const syncedEntries: number[] = [];
-    let memorySize = 1 << 20;
-    const host: WebAssembly.ModuleImports = {
-      memory_size: () => memorySize,
-      copy_from_guest: (_guestPtr: number, len: number, corePtr: number) => {
-        new Uint8Array(core.memory.buffer, corePtr, len).set(Buffer.from("/g/f"));
-      },
-      store_u32: (_guestPtr: number, value: number) => { stored.push(value); },
-      store_u64: () => {},
-      open_file: () => 1 << 16,
-      fd_path: () => -1,
-      map_file: () => 0,
-      close_file: () => 0,
-      copy_out: () => 0,
-      copy_in: () => 0,
-      advise: () => 0,
-      flush: () => 0,
-      resize: () => 0,
-      resident: () => 0,
-      grow_memory: (bytes: number) => {
-        memorySize += bytes;
-        return memorySize - bytes;
-      },
-      map_guest: () => 0,
-      unmap_guest: () => 0,
-      sync_guest: (entry: number) => { syncedEntries.push(entry); return 0; },
-      advise_guest: () => 0,
-    };
-    const staging = instantiateGuestCore(core, host, { maxHandles: 16, maxMappedBytes: 2 ** 40 });
-    new Uint8Array(core.memory.buffer, staging, 2).set(Buffer.from("/g"));
-    assert.ok(core.add_grant(2, coreConstant(core, "GRANT_RW")) >= 0);
-    const g = core as unknown as Record<string, (...args: Array<number | bigint>) => number>;
-    g.set_map_kind!(0, 0);
-    const openHandle = () => {
-      assert.equal(g.open!(0, 4, 1, 0), E.success);
-      return stored.pop()!;
-    };
-    const first = openHandle();
-    assert.equal(g.map!(first, 0n, 4096n, PROT_RW, 0), E.success);
+    const { g, recorded, open, map } = recordingCore(0);
+    const first = open();
+    map(first, 0, 4096);
     assert.equal(g.close!(first), E.success);
     let again = -1;
     for (let opens = 0; opens < 4 * 2 ** 21 && again !== first; opens++) {
-      again = openHandle();
+      again = open();
       if (again !== first) assert.equal(g.close!(again), E.success);
     }
     assert.equal(again, first, "the handle number came round again");
     assert.equal(g.flush!(again, 0n, 4096n), E.success);
-    assert.deepEqual(syncedEntries, [], "the older handle's writable mapping was not written back");
-    assert.equal(g.map!(again, 0n, 4096n, PROT_RW, 0), E.success);
+    assert.deepEqual(recorded.synced, [], "the older handle's writable mapping was not written back");
+    map(again, 0, 4096);
     assert.equal(g.flush!(again, 0n, 4096n), E.success);
-    assert.deepEqual(syncedEntries, [1], "the new handle's own mapping is");
+    assert.deepEqual(recorded.synced, [1], "the new handle's own mapping is");
+  });
+
+  it("in place, a large span goes where huge pages fit; where no range has room for that, wherever it fits", () => {
+    const MiB = 1 << 20;
+    const { g, recorded, open, map } = recordingCore(1);
+    const handle = open();
+    // The memory ends at 1 MiB: A goes to 2 MiB, leaving [1, 2) and [6, 7) MiB free,
+    // which two small mappings then fill.
+    const a = map(handle, 0, 4 * MiB);
+    assert.equal(a % (2 * MiB), 0, "host address and file offset agree modulo 2 MiB");
+    assert.deepEqual([map(handle, 0, MiB), map(handle, 0, MiB)].sort(), [MiB, 6 * MiB]);
+    assert.equal(g.unmap!(a, BigInt(4 * MiB)), E.success);
+    // [2, 6) MiB is free, and the memory cannot grow: a 4 MiB span whose offset is 1 MiB
+    // into a 2 MiB block has no aligned place, and still gets that range.
+    recorded.growable = false;
+    assert.equal(map(handle, MiB, 4 * MiB), 2 * MiB);
+    assert.equal(g.map!(handle, 0n, 4096n, PROT_RW, 0), E.nomem, "and then nothing is left");
   });
 });
