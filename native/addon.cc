@@ -436,8 +436,24 @@ GuestSpace* SpaceOf(napi_env env, napi_value memory, bool make) {
   return space;
 }
 
-// The bytes of `memory.buffer`: false unless it is a plain (not shared) ArrayBuffer.
+// The bytes of `memory.buffer`: false unless `memory` is a WebAssembly.Memory and its
+// buffer a plain (not shared) ArrayBuffer.
 bool MemoryBytes(napi_env env, napi_value memory, char** data, size_t* length) {
+  // Only a WebAssembly.Memory: the guest calls map file pages over these bytes, which
+  // must never be an ArrayBuffer that some other object owns.
+  napi_valuetype type = napi_undefined;
+  napi_value global = nullptr;
+  napi_value webassembly = nullptr;
+  napi_value memory_class = nullptr;
+  bool is_memory = false;
+  if (napi_typeof(env, memory, &type) != napi_ok || type != napi_object || napi_get_global(env, &global) != napi_ok ||
+      napi_get_named_property(env, global, "WebAssembly", &webassembly) != napi_ok ||
+      napi_get_named_property(env, webassembly, "Memory", &memory_class) != napi_ok ||
+      napi_instanceof(env, memory, memory_class, &is_memory) != napi_ok || !is_memory) {
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return false;
+  }
   napi_value buffer = nullptr;
   bool is_buffer = false;
   void* bytes = nullptr;
@@ -477,6 +493,10 @@ Napi::Value GuestReserved(const Napi::CallbackInfo& info) {
   constexpr uint64_t kWasmPage = 65536;
   if (sizeof(size_t) < 8 || length > kLimit) return Result(info.Env(), 0);
   const uint64_t end = std::max<uint64_t>(kLimit, length + kWasmPage);
+  // SAFETY: [data + length, data + end) is address space the addon does not own and may
+  // be unmapped or inaccessible; IsInaccessibleReservation never loads from it, it only
+  // asks the kernel (msync MS_ASYNC, write() to a pipe), which answers with an errno, not
+  // a signal. `data` stays valid: the memory object is alive for this call.
   const bool reserved = IsInaccessibleReservation(data + length, static_cast<size_t>(end - length));
   const GuestSpace* space = SpaceOf(info.Env(), info[0], false);
   WithdrawStaleGuestGuards(data, static_cast<size_t>(reserved ? end : length), space != nullptr ? &space->ids : nullptr);

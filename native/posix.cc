@@ -245,6 +245,8 @@ Status ZeroRange(void* address, size_t length) {
   return mapped == MAP_FAILED ? LastError() : 0;
 }
 
+// SAFETY: never dereferences `address`: the kernel checks each page for us, in msync and
+// in the write() that copies one byte from it, and reports EFAULT/ENOMEM instead of a fault.
 bool IsInaccessibleReservation(const void* address, size_t length) {
   const size_t page = PageSize();
   if (length < page || length % page != 0 || reinterpret_cast<uintptr_t>(address) % page != 0) return false;
@@ -252,7 +254,14 @@ bool IsInaccessibleReservation(const void* address, size_t length) {
   if (msync(const_cast<void*>(address), length, MS_ASYNC) != 0) return false;
   // The kernel reads a write()'s bytes itself: EFAULT, and no signal, where it cannot.
   int ends[2];
+  // Close-on-exec from the start: another thread may exec a child meanwhile.
+#if defined(__linux__) || defined(__FreeBSD__)
+  if (pipe2(ends, O_CLOEXEC) != 0) return false;
+#else
   if (pipe(ends) != 0) return false;
+  fcntl(ends[0], F_SETFD, FD_CLOEXEC);
+  fcntl(ends[1], F_SETFD, FD_CLOEXEC);
+#endif
   constexpr size_t kSamples = 64;
   const size_t pages = length / page;
   bool inaccessible = true;

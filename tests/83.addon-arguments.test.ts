@@ -89,6 +89,16 @@ describe("addon arguments, on every platform: the addon refuses bad arguments fr
     }
   });
 
+  it("guestBase, guestReserved and guestMap refuse what is not a WebAssembly.Memory", () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    for (const wrong of [undefined, 7, {}, new ArrayBuffer(65536), new Uint8Array(16)]) {
+      assert.equal(errorName(native.guestBase(wrong as WebAssembly.Memory)), "EINVAL", `guestBase(${String(wrong)})`);
+      assert.equal(errorName(native.guestReserved(wrong as WebAssembly.Memory)), "EINVAL", `guestReserved(${String(wrong)})`);
+      assert.equal(errorName(native.guestMap(wrong as WebAssembly.Memory, 0, 4096, fd, 0, false)), "EINVAL", `guestMap(${String(wrong)})`);
+    }
+    assert.ok([0, 1].includes(native.guestReserved(memory)), "a real memory gets an answer");
+  });
+
   it("map, readFile, adviseFile and setSplitAreas refuse sizes and offsets that are not safe integers", () => {
     const bad = [Number.NaN, -1, 0.5, 2 ** 64, "0"];
     const target = new Uint8Array(16);
