@@ -59,6 +59,7 @@ describe("guest ABI version 2: a memory the engine would move as it grows", func
     // in its heap, where a grow moves them: hold more than that.
     const guests: Probe[] = [startProbe({})];
     const held = Array.from({ length: 12 }, () => new WebAssembly.Memory({ initial: 1 }));
+    const kinds: number[] = [];
     try {
       fs.writeFileSync(path.join(temp.dir, "f"), CONTENT);
       for (let i = 0; i < 4; i++) {
@@ -68,6 +69,7 @@ describe("guest ABI version 2: a memory the engine would move as it grows", func
         const [errno, addr] = guest.map(handle, 0n, 8192n, PROT_RW);
         assert.equal(errno, E.success, `guest ${i}: map`);
         const kind = guest.g.map_kind();
+        kinds.push(kind);
         const base = native.guestBase(guest.g.memory);
         guest.g.grow(16_000); // 1000 MiB
         if (kind === 1) assert.equal(native.guestBase(guest.g.memory), base, `guest ${i}: in place, the memory stayed where it was`);
@@ -75,6 +77,10 @@ describe("guest ABI version 2: a memory the engine would move as it grows", func
         assert.equal(guest.g.sync(addr, 8192n), E.success, `guest ${i}: sync`);
         assert.equal(fs.readFileSync(path.join(temp.dir, "f"))[100 + i], 0xa0 + i, `guest ${i} (map_kind ${kind}): the store reached the file`);
       }
+      // V8 reserves every memory's range, so there every guest is in place; with 12 more
+      // memories alive, JavaScriptCore reserves none for these guests, which get copies.
+      const expected = !inPlaceHere ? 0 : "Bun" in globalThis ? 0 : 1;
+      assert.deepEqual(kinds, [expected, expected, expected, expected], "map_kind of each guest");
     } finally {
       for (const guest of guests) guest.mmap.close();
       held.length = 0;
@@ -493,18 +499,23 @@ describeOnLinux("guest ABI version 2: the range of a collected memory, taken by 
       // Engines free a collected memory's range at the collection, and the next memory
       // takes it at once (V8 and JavaScriptCore do); the finalizer that forgets the old
       // guest regions runs only at a later turn of the event loop.
+      // Whether the next memory lands in a freed range is the engine's choice (most tries
+      // it does): the child tries until one does, up to 20 times.
       const result = runModuleScript(`${childGuests(temp.dir)}
-        const bases = [];
-        (() => {
-          for (let i = 0; i < 5; i++) {
-            const { g, handle } = start();
-            bases.push(native.guestBase(g.memory));
-            for (let j = 0; j < 20; j++) if (g.map(handle, 0n, 4096n, 3, 256) !== 0) throw new Error("map");
-          }
-        })();
-        globalThis.gc();
-        const { g, handle } = start();
-        const reused = bases.includes(native.guestBase(g.memory));
+        let g, handle, reused = false;
+        for (let attempt = 0; attempt < 20 && !reused; attempt++) {
+          const bases = [];
+          (() => {
+            for (let i = 0; i < 5; i++) {
+              const guest = start();
+              bases.push(native.guestBase(guest.g.memory));
+              for (let j = 0; j < 20; j++) if (guest.g.map(guest.handle, 0n, 4096n, 3, 256) !== 0) throw new Error("map");
+            }
+          })();
+          globalThis.gc();
+          ({ g, handle } = start());
+          reused = bases.includes(native.guestBase(g.memory));
+        }
         if (g.map(handle, 0n, 65536n, 3, 256) !== 0) throw new Error("map");
         const addr = new DataView(g.memory.buffer).getUint32(256, true);
         truncateSync(${JSON.stringify(path.join(temp.dir, "f"))}, 4096);
@@ -512,8 +523,10 @@ describeOnLinux("guest ABI version 2: the range of a collected memory, taken by 
       assert.equal(result.signal, null, result.stderr);
       assert.equal(result.status, 0, result.stderr);
       const report = JSON.parse(result.stdout) as { kind: number; reused: boolean; lost: number; read: number };
-      assert.equal(report.lost, 0, `a lost page reads zeros: ${result.stdout}`);
-      if (report.kind === 1) assert.equal(report.read, E.io, `the loss is reported to the guest whose page it was: ${result.stdout}`);
+      assert.ok(report.reused, `the new memory took a collected one's range: ${result.stdout}`);
+      // In place the lost page reads zeros; a copy keeps the bytes it was given.
+      assert.equal(report.lost, report.kind === 1 ? 0 : 7, `the byte at the lost page: ${result.stdout}`);
+      assert.equal(report.read, E.io, `the loss is reported to the guest whose file it was: ${result.stdout}`);
     } finally {
       temp.remove();
     }
