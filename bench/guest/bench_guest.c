@@ -7,22 +7,18 @@
  *   random-pread FILE OFFSETS [SIZE]  the same with pread (WASI fd_pread)
  *       Offsets: little-endian u64s. One untimed pass first (pages faulted in, code warm),
  *       then one timed pass.
- *   random-map   FILE OFFSETS [SIZE [align]]  the same through a guest mapping of the whole
- *       file (mmap_wasi_map): a memcpy into the buffer; SIZE 8 is one 8-byte load instead.
- *       "align": as for sum-map below.
+ *   random-map   FILE OFFSETS [SIZE]  the same through a guest mapping of the whole file
+ *       (mmap_wasi_map): a memcpy into the buffer; SIZE 8 is one 8-byte load instead.
  *   seq-mmap  FILE CHUNK   open, read the whole file in CHUNK-byte mmap_wasi_reads, close
  *   seq-pread FILE CHUNK   open, read the whole file in CHUNK-byte preads, close
  *   first4k-mmap     FILE N  N times: open, read the first 4 KiB, close (each timed)
  *   first4k-map      FILE N  N times: open, map the whole file (mmap_wasi_map), copy the
  *                            first 4 KiB, unmap, close (each timed)
- *   sum-map FILE CHUNK [align]  open, map the whole file, word_sum (bench_common.h) CHUNK
- *                          bytes at a time, unmap, close: reference.c's sum-mmap-again in a
+ *   sum-map FILE CHUNK     open, map the whole file, word_sum (bench_common.h) CHUNK bytes
+ *                          at a time, unmap, close: reference.c's sum-mmap-again in a
  *                          guest, with the same second pass before unmap, timed apart as
- *                          againNs. "align": before that, untimed, grow the memory to a
- *                          multiple of 2 MiB. The host maps at the memory's end and V8's
- *                          memory base is 2 MiB-aligned: the mapping's address then is too,
- *                          and the kernel can map the page cache's 2 MiB folios with huge
- *                          pages, as it does a native mmap's (placed 2 MiB-aligned).
+ *                          againNs. Prints the mapping's address: the host places it where
+ *                          address and file offset agree modulo 2 MiB, as a native mmap's.
  *   grow-first FILE        once, as the guest's first act: grow its memory by FILE's size
  *                          (memory.grow), as a first mmap_wasi_map of the whole file must
  *   first4k-emulated FILE    once: open, mmap (wasi-libc's emulation), copy the first
@@ -93,15 +89,6 @@ static int random_pread(const char *path, const uint64_t *offsets, size_t count,
   return 0;
 }
 
-/* Grows the memory to a multiple of 2 MiB ("align" above). */
-static int align_memory_end(void) {
-  const size_t huge = 2 << 20, size = __builtin_wasm_memory_size(0) * 65536;
-  if (size % huge && __builtin_wasm_memory_grow(0, (huge - size % huge) / 65536) == (size_t)-1) {
-    return fail("memory.grow", MMAP_WASI_ERRNO_NOMEM);
-  }
-  return 0;
-}
-
 /* Opens `path` read-only and maps the whole file; the handle is closed again (the
  * mapping outlives it). Writes the mapping's address and length and returns 0, or
  * prints the failure and returns 1. */
@@ -117,10 +104,10 @@ static int map_whole(const char *path, const uint8_t **data, uint64_t *length) {
   return 0;
 }
 
-static int random_map(const char *path, const uint64_t *offsets, size_t count, uint32_t size, int align) {
+static int random_map(const char *path, const uint64_t *offsets, size_t count, uint32_t size) {
   const uint8_t *data;
   uint64_t length, sink = 0, ns = 0;
-  if ((align && align_memory_end()) || map_whole(path, &data, &length)) return 1;
+  if (map_whole(path, &data, &length)) return 1;
   for (size_t i = 0; i < count; i++) {
     if (offsets[i] + size > length) return fail("offset", MMAP_WASI_ERRNO_RANGE);
   }
@@ -148,11 +135,10 @@ static int random_map(const char *path, const uint64_t *offsets, size_t count, u
   return 0;
 }
 
-static int sum_map(const char *path, uint32_t chunk, int align) {
+static int sum_map(const char *path, uint32_t chunk) {
   const uint8_t *data;
   uint64_t length;
   uint32_t sum = 0, again = 0;
-  if (align && align_memory_end()) return 1;
   uint64_t start = now_ns();
   if (map_whole(path, &data, &length)) return 1;
   for (uint64_t at = 0; at + chunk <= length; at += chunk) sum = word_sum((const uint32_t *)(data + at), chunk / 4, sum);
@@ -286,7 +272,7 @@ int main(int argc, char **argv) {
     if (size == 0 || size > MAX_CHUNK) return fail("size", 28);
     size_t count = 0;
     uint64_t *offsets = load_offsets(argv[3], &count);
-    if (!strcmp(mode, "random-map")) return random_map(path, offsets, count, size, argc > 5 && !strcmp(argv[5], "align"));
+    if (!strcmp(mode, "random-map")) return random_map(path, offsets, count, size);
     return mode[7] == 'm' ? random_mmap(path, offsets, count, size) : random_pread(path, offsets, count, size);
   }
   if (!strcmp(mode, "seq-mmap") || !strcmp(mode, "seq-pread")) {
@@ -299,7 +285,7 @@ int main(int argc, char **argv) {
   if (!strcmp(mode, "sum-map")) {
     uint32_t chunk = argc > 3 ? (uint32_t)strtoul(argv[3], NULL, 10) : MAX_CHUNK;
     if (chunk == 0 || chunk % 4) return fail("chunk", 28);
-    return sum_map(path, chunk, argc > 4 && !strcmp(argv[4], "align"));
+    return sum_map(path, chunk);
   }
   if (!strcmp(mode, "grow-first")) return grow_first(path);
   if (!strcmp(mode, "first4k-emulated")) return first4k_emulated(path);

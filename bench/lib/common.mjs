@@ -126,6 +126,14 @@ export async function residentFraction(file) {
 }
 
 /**
+ * Huge-page (PMD) mappings of file pages made so far, system-wide (thp_file_mapped in
+ * /proc/vmstat): the difference around a sample counts the 2 MiB entries it got.
+ */
+export function thpFileMapped() {
+  return Number(/^thp_file_mapped (\d+)$/m.exec(fs.readFileSync("/proc/vmstat", "latin1"))?.[1] ?? NaN);
+}
+
+/**
  * A full garbage collection, so that the garbage one variant left behind is not collected
  * in the next variant's time. Needs node --expose-gc, which bench/run.mjs makes sure of.
  */
