@@ -487,6 +487,8 @@ export class GuestMapping {
   // that the address arithmetic cannot wrap and an unmapped range is never passed on.
   private checkRange(offset: u64, len: u64): i32 {
     if (this.isUnmapped || offset > this.byteCount || len > this.byteCount - offset) return Errno.INVAL;
+    // A mapping may end at 4 GiB exactly: an empty range there has no u32 address.
+    if (<u64>this.address + offset > <u64>u32.MAX_VALUE) return Errno.INVAL;
     return Errno.SUCCESS;
   }
 }

@@ -476,7 +476,8 @@ impl<A: Access> GuestMapping<A> {
     // mapping, so that the address arithmetic cannot wrap.
     fn subrange(&self, offset: usize, len: usize) -> Result<u32, Errno> {
         match offset.checked_add(len) {
-            Some(end) if end <= self.len => Ok(self.addr + offset as u32),
+            // A mapping may end at 4 GiB exactly: an empty range there has no u32 address.
+            Some(end) if end <= self.len => u32::try_from(self.addr as u64 + offset as u64).map_err(|_| Errno::INVAL),
             _ => Err(Errno::INVAL),
         }
     }
