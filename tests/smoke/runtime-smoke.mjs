@@ -3,7 +3,8 @@
 // It uses the compiled package (build/lib) and whichever addon node-gyp-build picks
 // (the runner sets PREBUILDS_ONLY=1, so a prebuild), and exercises the platform code:
 // map, write, flush, advice, residency, lock, copy-on-write, resize, detach on close,
-// refusals, and guests under node:wasi through runGuest().
+// refusals, and guests under node:wasi through runGuest(), one of them through guest
+// mappings (in place, or copies on Windows).
 // Prints one line per check and "smoke: N passed, M failed"; exits 1 on any failure.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -146,6 +147,33 @@ await check("runGuest (node:wasi): the checksum example maps a granted file", as
   }
   assert.deepEqual(result, { exitCode: 0 });
   assert.match(fs.readFileSync(out, "utf8"), new RegExp(`^checksum [0-9a-f]{16} bytes ${input.length}\\n$`));
+});
+
+await check("runGuest (node:wasi): guest mappings, in place or copied as the platform allows", async () => {
+  const data = file("mapped-in");
+  const out = file("mapped-out");
+  fs.mkdirSync(data);
+  fs.mkdirSync(out);
+  const input = new Uint8Array(200_000).map((_, i) => (i * 13 + 5) & 0xff);
+  fs.writeFileSync(path.join(data, "input.bin"), input);
+  fs.writeFileSync(path.join(out, "touched.bin"), new Uint8Array(100).fill(0x2e));
+  const stdout = file("mapsum.txt");
+  const fd = fs.openSync(stdout, "w");
+  let result;
+  try {
+    result = await runGuest(path.join(root, "build", "guests", "mapsum.wasm"), {
+      grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
+      stdout: fd,
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+  assert.deepEqual(result, { exitCode: 0 });
+  const sum = input.reduce((total, byte) => (total + byte) >>> 0, 0);
+  // Windows copies (map_kind 0); a 64-bit POSIX host maps in place (1).
+  const kind = process.platform === "win32" ? 0 : 1;
+  assert.equal(fs.readFileSync(stdout, "utf8"), `kind ${kind} sum ${sum}\n`);
+  assert.equal(Buffer.from(fs.readFileSync(path.join(out, "touched.bin"))).subarray(0, 12).toString(), ".....MAPPED.");
 });
 
 try {
