@@ -8,21 +8,13 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runGuest } from "../build/lib/index.js";
-import { GiB, MiB, describeOnLinux, nativeGuest, smapsTotal, suiteTempDir } from "./helpers.js";
+import { GiB, MiB, describeOnLinux, nativeGuest, runGuestCapturing, smapsTotal, suiteTempDir } from "./helpers.js";
 
 const cli = fileURLToPath(new URL("../build/lib/cli/main.js", import.meta.url));
 
-/** Runs a guest under runGuest() with its standard output in a file; returns that output. */
-async function guestOutput(wasm: string, dir: string, args: string[], guestMappings: "auto" | "copy" = "auto") {
-  const outFile = path.join(dir, `out-${process.hrtime.bigint()}.txt`);
-  const out = fs.openSync(outFile, "w");
-  try {
-    const { exitCode } = await runGuest(wasm, { args, grants: [{ guest: "/data", host: dir, access: "rw" }], stdout: out, guestMappings });
-    return { exitCode, stdout: fs.readFileSync(outFile, "utf8") };
-  } finally {
-    fs.closeSync(out);
-  }
+/** Runs a guest with the folder `dir` granted, read-write, as /data. */
+function guestOutput(wasm: string, dir: string, args: string[], guestMappings: "auto" | "copy" = "auto") {
+  return runGuestCapturing(wasm, { args, grants: [{ guest: "/data", host: dir, access: "rw" }], guestMappings });
 }
 
 /** The rules table: a result per check, the same in place and with copies, except where a copy cannot be. */
@@ -90,8 +82,8 @@ describeOnLinux("POSIX mmap for C guests (sdk/c <sys/mman.h>)", "/proc/self/stat
       const wasm = nativeGuest(this, "guests", "c", "posix_mman.wasm");
       const file = rulesFile();
       const before = fs.readFileSync(file);
-      const { exitCode, stdout } = await guestOutput(wasm, temp.dir, [`/data/${path.basename(file)}`], guestMappings);
-      assert.equal(exitCode, 0, stdout);
+      const { exitCode, stdout, stderr } = await guestOutput(wasm, temp.dir, [`/data/${path.basename(file)}`], guestMappings);
+      assert.equal(exitCode, 0, stdout + stderr);
       const results = Object.fromEntries(stdout.trimEnd().split("\n").map((line) => {
         const split = line.lastIndexOf(": ");
         return [line.slice(0, split), line.slice(split + 2)];
@@ -120,9 +112,9 @@ describeOnLinux("POSIX mmap for C guests (sdk/c <sys/mman.h>)", "/proc/self/stat
       const touched = size / stride;
       const expected = Array.from({ length: touched }, (_, i) => i % 251).reduce((a, b) => a + b, 0);
       const growth = peakRssGrowthKiB();
-      const { exitCode, stdout } = await guestOutput(wasm, temp.dir, ["sum", "/data/big.bin", String(stride)]);
+      const { exitCode, stdout, stderr } = await guestOutput(wasm, temp.dir, ["sum", "/data/big.bin", String(stride)]);
       const grownKiB = growth.done();
-      assert.equal(exitCode, 0, stdout);
+      assert.equal(exitCode, 0, stdout + stderr);
       assert.equal(stdout, `sum ${expected} touched ${touched}\n`);
       // 64 pages touched; the kernel maps up to 16 cached neighbours around each fault.
       assert.ok(grownKiB < 32 * 1024, `peak RSS grew by ${grownKiB} KiB for ${touched} touched pages of a 1 GiB mapping`);
@@ -131,9 +123,9 @@ describeOnLinux("POSIX mmap for C guests (sdk/c <sys/mman.h>)", "/proc/self/stat
     it("and touching every page makes all of it resident (the measure above can fail)", async function () {
       const wasm = nativeGuest(this, "examples", "c", "mapfile.wasm");
       const growth = peakRssGrowthKiB();
-      const { exitCode, stdout } = await guestOutput(wasm, temp.dir, ["sum", "/data/big.bin", "4096"]);
+      const { exitCode, stdout, stderr } = await guestOutput(wasm, temp.dir, ["sum", "/data/big.bin", "4096"]);
       const grownKiB = growth.done();
-      assert.equal(exitCode, 0, stdout);
+      assert.equal(exitCode, 0, stdout + stderr);
       assert.ok(grownKiB > 0.9 * (size / 1024), `peak RSS grew by only ${grownKiB} KiB`);
     });
   });

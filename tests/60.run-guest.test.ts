@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { runGuest } from "../build/lib/index.js";
 import { randomFillSync } from "node:crypto";
-import { nativeGuest, tempDir } from "./helpers.js";
+import { nativeGuest, runGuestCapturing, tempDir } from "./helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cli = path.join(root, "build", "lib", "cli", "main.js");
@@ -150,20 +150,13 @@ describe("running guests", function () {
   for (const runtime of ["node", "wasmer"] as const) {
     it(`guest mappings under ${runtime}: the guest's loads sum the file, its stores reach another`, async () => {
       fs.writeFileSync(path.join(out, "touched.bin"), Buffer.alloc(100, 0x2e));
-      const stdout = temp.file(`mapsum-${runtime}.out`);
-      const fd = fs.openSync(stdout, "w");
-      try {
-        const result = await runGuest(built("guests", "mapsum.wasm"), {
-          runtime, stdout: fd,
-          grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
-        });
-        assert.equal(result.exitCode, 0);
-      } finally {
-        fs.closeSync(fd);
-      }
+      const result = await runGuestCapturing(built("guests", "mapsum.wasm"), {
+        runtime, grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
+      });
+      assert.equal(result.exitCode, 0, result.stderr);
       let sum = 0;
       for (const byte of input) sum = (sum + byte) >>> 0;
-      assert.equal(fs.readFileSync(stdout, "utf8"), `kind ${inPlace ? 1 : 0} sum ${sum}\n`);
+      assert.equal(result.stdout, `kind ${inPlace ? 1 : 0} sum ${sum}\n`);
       assert.equal(fs.readFileSync(path.join(out, "touched.bin")).subarray(0, 12).toString(), ".....MAPPED.");
     });
   }
@@ -184,16 +177,10 @@ describe("running guests", function () {
 
     for (const access of ["ro", "rw"] as const) {
       it(`runGuest (node, ${access} grant): read and map through it; badf when not held, after fd_renumber and fd_close`, async () => {
-        const stdout = temp.file(`openfd-${access}.out`);
-        const fd = fs.openSync(stdout, "w");
-        try {
-          const result = await runGuest(built("guests", "openfd.wasm"), { stdout: fd, grants: [{ guest: "/data", host: files, access }] });
-          assert.equal(result.exitCode, 0);
-        } finally {
-          fs.closeSync(fd);
-        }
+        const result = await runGuestCapturing(built("guests", "openfd.wasm"), { grants: [{ guest: "/data", host: files, access }] });
+        assert.equal(result.exitCode, 0, result.stderr);
         // A directory is refused as open of "/data" is (isdir); rw of a read-only grant is notcapable.
-        assert.equal(fs.readFileSync(stdout, "utf8"), expected(access === "rw" ? "rw 0 HELLO" : "rw 76"));
+        assert.equal(result.stdout, expected(access === "rw" ? "rw 0 HELLO" : "rw 76"));
       });
     }
 
@@ -204,15 +191,9 @@ describe("running guests", function () {
     });
 
     it("runGuest (wasmer): notsup, its files are not the host's", async () => {
-      const stdout = temp.file("openfd-wasmer.out");
-      const fd = fs.openSync(stdout, "w");
-      try {
-        const result = await runGuest(built("guests", "openfd.wasm"), { runtime: "wasmer", stdout: fd, grants: [{ guest: "/data", host: files }] });
-        assert.equal(result.exitCode, 2); // its in-memory file system has no /data to path_open
-      } finally {
-        fs.closeSync(fd);
-      }
-      assert.equal(fs.readFileSync(stdout, "utf8"), "preopen 58\n");
+      const result = await runGuestCapturing(built("guests", "openfd.wasm"), { runtime: "wasmer", grants: [{ guest: "/data", host: files }] });
+      assert.equal(result.exitCode, 2, result.stderr); // its in-memory file system has no /data to path_open
+      assert.equal(result.stdout, "preopen 58\n");
     });
   });
 
@@ -224,17 +205,10 @@ describe("running guests", function () {
 
   for (const runtime of ["node", "wasmer"] as const) {
     it(`runGuest (${runtime}): exit code, arguments and output through the given descriptors`, async () => {
-      const stdoutFile = temp.file(`stdout-${runtime}`);
-      const fd = fs.openSync(stdoutFile, "w");
-      try {
-        const result = await runGuest(built("examples", "assemblyscript", "checksum.wasm"), {
-          runtime, args: ["/data/input.bin"], grants: [{ guest: "/data", host: data }], stdout: fd,
-        });
-        assert.deepEqual(result, { exitCode: 0 });
-      } finally {
-        fs.closeSync(fd);
-      }
-      assert.equal(fs.readFileSync(stdoutFile, "utf8"), `checksum ${fnv1a64(input)} bytes ${input.length}\n`);
+      const result = await runGuestCapturing(built("examples", "assemblyscript", "checksum.wasm"), {
+        runtime, args: ["/data/input.bin"], grants: [{ guest: "/data", host: data }],
+      });
+      assert.deepEqual(result, { exitCode: 0, stdout: `checksum ${fnv1a64(input)} bytes ${input.length}\n`, stderr: "" });
       assert.deepEqual(await runGuest(built("guests", "exit7.wasm"), { runtime }), { exitCode: 7 });
     });
   }

@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { runGuest } from "../build/lib/index.js";
-import { describeOnLinux, missingPrerequisite, smapsOf, tempDir } from "./helpers.js";
+import { describeOnLinux, missingPrerequisite, runGuestCapturing, smapsOf, tempDir } from "./helpers.js";
 
 type BetterSqlite = typeof import("better-sqlite3");
 type Value = number | string | null | { blob: string };
@@ -123,16 +122,8 @@ describe("SQLite as a WASI guest", function () {
 
   /** Runs the guest under runGuest() in this process: its output groups, stderr and exit code. */
   async function inProcess(wasm: string, args: string[]): Promise<{ groups: Value[][][]; stderr: string; exitCode: number }> {
-    const [out, err] = ["out", "err"].map((name) => temp.file(`${name}-${process.hrtime.bigint()}.txt`)) as [string, string];
-    const [stdout, stderr] = [fs.openSync(out, "w"), fs.openSync(err, "w")];
-    let exitCode: number;
-    try {
-      ({ exitCode } = await runGuest(wasm, { args, grants: [{ guest: "/data", host: dataDir, access: "ro" }], stdout, stderr }));
-    } finally {
-      fs.closeSync(stdout);
-      fs.closeSync(stderr);
-    }
-    return { groups: parseGroups(fs.readFileSync(out, "utf8")), stderr: fs.readFileSync(err, "utf8"), exitCode };
+    const { exitCode, stdout, stderr } = await runGuestCapturing(wasm, { args, grants: [{ guest: "/data", host: dataDir, access: "ro" }] });
+    return { groups: parseGroups(stdout), stderr, exitCode };
   }
 
   it("the database is several MiB, with an index the range query uses", () => {

@@ -8,7 +8,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { getSystemErrorMap } from "node:util";
-import { MmapError } from "../build/lib/index.js";
+import { MmapError, runGuest, type GuestModule, type RunGuestOptions } from "../build/lib/index.js";
 import { native, FileAdvice } from "../build/lib/native.js";
 
 /** The built library, for scripts that tests run in a child process. */
@@ -57,6 +57,24 @@ export function missingPrerequisite(test: Mocha.Context, reason: string): never 
   if (process.env.CI) assert.fail(reason);
   console.log(`      (skipped: ${reason})`);
   return test.skip();
+}
+
+/**
+ * Runs a guest under runGuest() in this process with its standard output and error in
+ * files (a guest writes through real descriptors); returns its exit code and both texts.
+ */
+export async function runGuestCapturing(wasm: GuestModule, options: Omit<RunGuestOptions, "stdout" | "stderr">): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const temp = tempDir("guest-output");
+  const [outFile, errFile] = [temp.file("stdout"), temp.file("stderr")];
+  const [stdout, stderr] = [fs.openSync(outFile, "w"), fs.openSync(errFile, "w")];
+  try {
+    const { exitCode } = await runGuest(wasm, { ...options, stdout, stderr });
+    return { exitCode, stdout: fs.readFileSync(outFile, "utf8"), stderr: fs.readFileSync(errFile, "utf8") };
+  } finally {
+    fs.closeSync(stdout);
+    fs.closeSync(stderr);
+    temp.remove();
+  }
 }
 
 /**
