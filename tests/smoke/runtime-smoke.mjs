@@ -123,6 +123,18 @@ await check("lock and unlock a small range", () => {
   }
 });
 
+/** Runs a guest with its standard output in the file `name`; its exit code and that output. */
+async function runGuestToFile(wasm, name, options) {
+  const out = file(name);
+  const fd = fs.openSync(out, "w");
+  try {
+    const { exitCode } = await runGuest(wasm, { ...options, stdout: fd });
+    return { exitCode, stdout: fs.readFileSync(out, "utf8") };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 await check("runGuest (node:wasi): exit code of a guest that calls mmap_wasi", async () => {
   const result = await runGuest(path.join(root, "build", "guests", "exit7.wasm"));
   assert.deepEqual(result, { exitCode: 7 });
@@ -133,20 +145,12 @@ await check("runGuest (node:wasi): the checksum example maps a granted file", as
   fs.mkdirSync(data);
   const input = new Uint8Array(300_000).map((_, i) => (i * 31 + 7) & 0xff);
   fs.writeFileSync(path.join(data, "input.bin"), input);
-  const out = file("stdout.txt");
-  const fd = fs.openSync(out, "w");
-  let result;
-  try {
-    result = await runGuest(path.join(root, "build", "examples", "assemblyscript", "checksum.wasm"), {
-      args: ["/data/input.bin"],
-      grants: [{ guest: "/data", host: data }],
-      stdout: fd,
-    });
-  } finally {
-    fs.closeSync(fd);
-  }
-  assert.deepEqual(result, { exitCode: 0 });
-  assert.match(fs.readFileSync(out, "utf8"), new RegExp(`^checksum [0-9a-f]{16} bytes ${input.length}\\n$`));
+  const { exitCode, stdout } = await runGuestToFile(path.join(root, "build", "examples", "assemblyscript", "checksum.wasm"), "checksum.txt", {
+    args: ["/data/input.bin"],
+    grants: [{ guest: "/data", host: data }],
+  });
+  assert.equal(exitCode, 0);
+  assert.match(stdout, new RegExp(`^checksum [0-9a-f]{16} bytes ${input.length}\\n$`));
 });
 
 await check("runGuest (node:wasi): guest mappings, in place or copied as the platform allows", async () => {
@@ -157,22 +161,14 @@ await check("runGuest (node:wasi): guest mappings, in place or copied as the pla
   const input = new Uint8Array(200_000).map((_, i) => (i * 13 + 5) & 0xff);
   fs.writeFileSync(path.join(data, "input.bin"), input);
   fs.writeFileSync(path.join(out, "touched.bin"), new Uint8Array(100).fill(0x2e));
-  const stdout = file("mapsum.txt");
-  const fd = fs.openSync(stdout, "w");
-  let result;
-  try {
-    result = await runGuest(path.join(root, "build", "guests", "mapsum.wasm"), {
-      grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
-      stdout: fd,
-    });
-  } finally {
-    fs.closeSync(fd);
-  }
-  assert.deepEqual(result, { exitCode: 0 });
+  const { exitCode, stdout } = await runGuestToFile(path.join(root, "build", "guests", "mapsum.wasm"), "mapsum.txt", {
+    grants: [{ guest: "/data", host: data }, { guest: "/out", host: out, access: "rw" }],
+  });
+  assert.equal(exitCode, 0);
   const sum = input.reduce((total, byte) => (total + byte) >>> 0, 0);
   // Windows copies (map_kind 0); a 64-bit POSIX host maps in place (1).
   const kind = process.platform === "win32" ? 0 : 1;
-  assert.equal(fs.readFileSync(stdout, "utf8"), `kind ${kind} sum ${sum}\n`);
+  assert.equal(stdout, `kind ${kind} sum ${sum}\n`);
   assert.equal(Buffer.from(fs.readFileSync(path.join(out, "touched.bin"))).subarray(0, 12).toString(), ".....MAPPED.");
 });
 
