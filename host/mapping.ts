@@ -306,7 +306,8 @@ export class Mapping {
     }
     if (out) bytes.set(mapped.subarray(at, at + count), bytesOffset);
     else mapped.set(bytes.subarray(bytesOffset, bytesOffset + count), at);
-    if (at + count <= lostFrom[segment.slot]!) return 0;
+    // An empty copy touches no page, wherever it starts.
+    if (count === 0 || at + count <= lostFrom[segment.slot]!) return 0;
     this.#lossReported = true;
     return TRUNCATED;
   }

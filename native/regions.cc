@@ -136,7 +136,8 @@ bool RecordLostPage(const void* address) {
 }
 
 bool ReachesLostPage(const Region* region, size_t offset, size_t length) {
-  return static_cast<double>(offset) + static_cast<double>(length) > lost_from[SlotOf(region->id)];
+  // An empty range touches no page, wherever it starts.
+  return length != 0 && static_cast<double>(offset) + static_cast<double>(length) > lost_from[SlotOf(region->id)];
 }
 
 // Records a region just mapped. A guest region's bytes are not counted as address space:

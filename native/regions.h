@@ -65,7 +65,7 @@ static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t), "read as a plai
 // The fault guard's filter (platform.h): records a fault inside a live region and says so.
 bool RecordLostPage(const void* address);
 
-// True if [offset, offset + length) of the region reaches a lost page.
+// True if [offset, offset + length) of the region reaches a lost page (never when empty).
 bool ReachesLostPage(const Region* region, size_t offset, size_t length);
 
 // Records a mapping just made, held by its owner; null if the table is full.

@@ -7,6 +7,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { MemoryMappedFile, MmapAdvice, MmapError } from "../build/lib/index.js";
+import { native } from "../build/lib/native.js";
 import { describeOnLinux, expectCode, libraryUrl, runModuleScript, smapsTotal, suiteTempDir } from "./helpers.js";
 import { DATA, E, startProbe } from "./probe.js";
 
@@ -36,6 +37,26 @@ describeOnLinux("truncation: a file shrunk beneath the mapping (by another proce
       mapping.advise(0, mapping.length, MmapAdvice.WillNeed);
       mapping.flush();
       mapping.close();
+    });
+  }
+
+  for (const copies of ["JavaScript", "the addon (no external buffers)"] as const) {
+    it(`an empty copy past the lost part touches no page: it succeeds; copies by ${copies}`, () => {
+      const file = temp.file(`e-${copies.length}`);
+      fs.writeFileSync(file, Buffer.alloc(64 * 1024, 0x61));
+      native.refuseExternalBuffers(copies !== "JavaScript");
+      try {
+        const mapping = MemoryMappedFile.openRw(file);
+        shrink(file, 4096);
+        expectCode(() => mapping.readInto(8192, new Uint8Array(16)), "ERR_MMAP_TRUNCATED");
+        assert.equal(mapping.readInto(8192, new Uint8Array(0)), 0);
+        assert.equal(mapping.readInto(60_000, new Uint8Array(0)), 0);
+        mapping.write(20_000, new Uint8Array(0));
+        assert.equal(mapping.read(30_000, 0).length, 0);
+        mapping.close();
+      } finally {
+        native.refuseExternalBuffers(false);
+      }
     });
   }
 
